@@ -1,0 +1,6 @@
+export * from "./migrate.ts";
+export * from "./orders-repository.ts";
+export * from "./pg-errors.ts";
+export * from "./pool.ts";
+export * as sql from "./sql/index.ts";
+export * from "./transaction.ts";

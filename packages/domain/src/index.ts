@@ -1,0 +1,6 @@
+export * from "./errors.ts";
+export * from "./ids.ts";
+export * from "./lifecycle/index.ts";
+export * from "./money.ts";
+export * from "./order-events.ts";
+export * from "./schemas/index.ts";

@@ -1,0 +1,3 @@
+export * from "./decide.ts";
+export * from "./statuses.ts";
+export * from "./transition-table.ts";

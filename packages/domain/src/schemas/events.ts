@@ -1,0 +1,97 @@
+import * as v from "valibot";
+import { CurrencySchema, ExternalIdSchema, IsoTimestampSchema, MoneySchema, UuidSchema } from "./common.ts";
+import { PAYMENT_METHODS } from "./order-request.ts";
+
+/*
+ * Kafka payloads (DESIGN §5). Produced events are strict: we control them and consumers rely
+ * on their exact shape. Consumed events are loose: other services may add fields, and the
+ * envelope may carry `id`/`type` when a producer cannot set CloudEvents headers.
+ */
+
+// ---- produced on `orders` ------------------------------------------------------------------
+
+export const OrderCreatedSchema = v.strictObject({
+  orderId: UuidSchema,
+  userId: ExternalIdSchema,
+  items: v.array(
+    v.strictObject({
+      productId: ExternalIdSchema,
+      quantity: v.pipe(v.number(), v.integer(), v.minValue(1)),
+      unitPrice: MoneySchema,
+    }),
+  ),
+  totalAmount: MoneySchema,
+  currency: CurrencySchema,
+  shippingAddress: v.string(),
+  paymentMethod: v.picklist(PAYMENT_METHODS),
+  createdAt: IsoTimestampSchema,
+});
+
+export const OrderConfirmedSchema = v.strictObject({
+  orderId: UuidSchema,
+  userId: ExternalIdSchema,
+  totalAmount: MoneySchema,
+  currency: CurrencySchema,
+  confirmedAt: IsoTimestampSchema,
+});
+
+export const OrderCancelledSchema = v.strictObject({
+  orderId: UuidSchema,
+  userId: ExternalIdSchema,
+  reason: v.string(),
+  /** Whether a captured payment will be refunded (the inventory side always releases). */
+  refund: v.boolean(),
+  cancelledAt: IsoTimestampSchema,
+});
+
+export const PRODUCED_EVENT_SCHEMAS = {
+  OrderCreated: OrderCreatedSchema,
+  OrderConfirmed: OrderConfirmedSchema,
+  OrderCancelled: OrderCancelledSchema,
+} as const;
+
+export type OrderCreatedPayload = v.InferOutput<typeof OrderCreatedSchema>;
+export type OrderConfirmedPayload = v.InferOutput<typeof OrderConfirmedSchema>;
+export type OrderCancelledPayload = v.InferOutput<typeof OrderCancelledSchema>;
+export type ProducedEventName = keyof typeof PRODUCED_EVENT_SCHEMAS;
+
+// ---- consumed from `inventory`, `payments`, `deliveries` -----------------------------------
+
+const envelope = {
+  /** Fallbacks when the record has no ce_id / ce_type headers. */
+  id: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))),
+  type: v.optional(v.string()),
+  orderId: UuidSchema,
+};
+
+export const InventoryReservedSchema = v.looseObject({ ...envelope });
+export const InventoryFailureSchema = v.looseObject({ ...envelope, reason: v.pipe(v.string(), v.maxLength(1000)) });
+export const InventoryReleasedSchema = v.looseObject({ ...envelope });
+export const PaymentSuccessSchema = v.looseObject({ ...envelope, paymentId: v.string(), amount: MoneySchema });
+export const PaymentFailedSchema = v.looseObject({
+  ...envelope,
+  reason: v.pipe(v.string(), v.maxLength(1000)),
+  retryable: v.boolean(),
+  attempt: v.pipe(v.number(), v.integer(), v.minValue(1)),
+});
+export const PaymentRefundedSchema = v.looseObject({ ...envelope, paymentId: v.string(), amount: MoneySchema });
+export const OrderShippedSchema = v.looseObject({ ...envelope, trackingId: v.string() });
+export const OrderDeliveredSchema = v.looseObject({ ...envelope });
+
+export const CONSUMED_EVENT_SCHEMAS = {
+  InventoryReserved: InventoryReservedSchema,
+  InventoryFailure: InventoryFailureSchema,
+  InventoryReleased: InventoryReleasedSchema,
+  PaymentSuccess: PaymentSuccessSchema,
+  PaymentFailed: PaymentFailedSchema,
+  PaymentRefunded: PaymentRefundedSchema,
+  OrderShipped: OrderShippedSchema,
+  OrderDelivered: OrderDeliveredSchema,
+} as const;
+
+export type ConsumedEventName = keyof typeof CONSUMED_EVENT_SCHEMAS;
+export type ConsumedEvent = {
+  [K in ConsumedEventName]: { type: K; payload: v.InferOutput<(typeof CONSUMED_EVENT_SCHEMAS)[K]> };
+}[ConsumedEventName];
+
+export const isConsumedEventName = (name: string): name is ConsumedEventName => Object.hasOwn(CONSUMED_EVENT_SCHEMAS, name);

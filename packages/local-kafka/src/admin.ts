@@ -1,0 +1,89 @@
+import { type Admin, Kafka, logLevel } from "kafkajs";
+
+function quietAdmin(brokers: string[], clientId: string): Admin {
+  return new Kafka({
+    clientId,
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2_000,
+    requestTimeout: 10_000,
+    retry: { retries: 0 },
+  }).admin();
+}
+
+/** True once the broker answers a metadata request (describeCluster) with itself in it. */
+export async function servesMetadata(brokers: string[]): Promise<boolean> {
+  const admin = quietAdmin(brokers, "local-kafka-probe");
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+export type TopicSpec = {
+  topic: string;
+  partitions: number;
+  /** Always 1 on the local broker; settable for real clusters. */
+  replicationFactor?: number;
+  /** Topic-level configs, e.g. `{ 'cleanup.policy': 'compact' }`. */
+  config?: Record<string, string>;
+};
+
+/**
+ * Creates the topics that don't exist yet and waits until every partition of every listed
+ * topic has a leader. Idempotent: existing topics (also ones created concurrently, which the
+ * broker reports as TOPIC_ALREADY_EXISTS) are left as they are.
+ */
+export async function createTopics(brokers: string[], topics: TopicSpec[]): Promise<{ created: string[]; existing: string[] }> {
+  const admin = new Kafka({
+    clientId: "local-kafka-admin",
+    brokers,
+    logLevel: logLevel.WARN,
+  }).admin();
+  await admin.connect();
+  try {
+    const before = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !before.has(t.topic));
+    if (missing.length > 0) {
+      // Resolves false when all of them already existed (a concurrent creator won): fine.
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor ?? 1,
+          configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+    await waitForLeaders(
+      admin,
+      topics.map((t) => t.topic),
+    );
+    return {
+      created: missing.map((t) => t.topic),
+      existing: topics.filter((t) => before.has(t.topic)).map((t) => t.topic),
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`local-kafka: no leaders for ${topics.join(", ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

