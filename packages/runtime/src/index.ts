@@ -1,0 +1,5 @@
+export * from "./config.ts";
+export * from "./logger.ts";
+export * from "./metrics.ts";
+export * from "./resilience.ts";
+export * from "./shutdown.ts";
