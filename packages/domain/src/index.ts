@@ -1,3 +1,4 @@
+export * from "./consumed-message.ts";
 export * from "./errors.ts";
 export * from "./ids.ts";
 export * from "./lifecycle/index.ts";

@@ -50,16 +50,19 @@ export interface DecisionContext {
 
 const skip = (reason: SkipReason, note: string): Decision => ({ kind: "skip", reason, note });
 
+/** A sub-status move the tables refuse; `decide` turns it into an ILLEGAL_TRANSITION skip. */
+class TableRefusal extends Error {}
+
 class Draft {
   state: OrderState;
   constructor(state: OrderState) {
     this.state = state;
   }
-  /** Moves one field along its table; a refusal here is a bug in `decide`, not bad input. */
+  /** Moves one field along its table; refuses what the table does not allow. */
   set<F extends StatusField>(field: F, to: OrderState[F]): this {
     if (this.state[field] === to) return this;
     const result = transition(field, this.state[field], to);
-    if (!result.ok) throw new Error(`decide() broke the ${field} table: ${this.state[field]} → ${to}`);
+    if (!result.ok) throw new TableRefusal(`${field} ${this.state[field]} → ${to} refused (${result.reason})`);
     this.state = { ...this.state, [field]: to };
     return this;
   }
@@ -77,10 +80,19 @@ function apply(
 /**
  * The saga's decision table (docs/lifecycle.md). Pure: given the order as stored and one
  * event, returns the new state with the event to publish and jobs to start, or a skip with
- * a reason. Never throws for a legal input, so a surprising message cannot crash-loop a
- * consumer.
+ * a reason. Never throws: even a stored state the tables cannot produce (hand-edited row)
+ * gives a skip, so a surprising message cannot crash-loop a consumer.
  */
 export function decide(order: OrderState, event: LifecycleEvent, ctx: DecisionContext): Decision {
+  try {
+    return decideUnchecked(order, event, ctx);
+  } catch (error) {
+    if (error instanceof TableRefusal) return skip("ILLEGAL_TRANSITION", `${event.type}: ${error.message}`);
+    throw error;
+  }
+}
+
+function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: DecisionContext): Decision {
   const d = new Draft(order);
   switch (event.type) {
     case "InventoryReserved": {
@@ -121,8 +133,13 @@ export function decide(order: OrderState, event: LifecycleEvent, ctx: DecisionCo
 
     case "InventoryReleased": {
       if (order.inventoryStatus === "RELEASED") return skip("ALREADY_APPLIED", "inventory already released");
-      if (order.inventoryStatus !== "RESERVED") return skip("STALE_RESULT", `nothing reserved (inventory ${order.inventoryStatus})`);
+      if (order.inventoryStatus === "FAILED") return skip("STALE_RESULT", "nothing reserved (inventory FAILED)");
       if (order.status !== "CANCELLED") return skip("ILLEGAL_TRANSITION", `InventoryReleased in ${order.status}`);
+      if (order.inventoryStatus === "PENDING") {
+        // The release overtook its reservation; recording RELEASED now makes the late
+        // InventoryReserved a no-op instead of leaving a phantom hold behind.
+        return apply(d.set("inventoryStatus", "RELEASED"), "stock released before its reservation arrived");
+      }
       return apply(d.set("inventoryStatus", "RELEASED"), "reserved stock released");
     }
 
@@ -164,8 +181,13 @@ export function decide(order: OrderState, event: LifecycleEvent, ctx: DecisionCo
 
     case "PaymentRefunded": {
       if (order.paymentStatus === "REFUNDED") return skip("ALREADY_APPLIED", "payment already refunded");
-      if (order.paymentStatus !== "SUCCEEDED") return skip("STALE_RESULT", `no captured payment (payment ${order.paymentStatus})`);
+      if (order.paymentStatus === "FAILED") return skip("STALE_RESULT", "no captured payment (payment FAILED)");
       if (order.status !== "CANCELLED") return skip("ILLEGAL_TRANSITION", `PaymentRefunded in ${order.status}`);
+      if (order.paymentStatus !== "SUCCEEDED") {
+        // The refund overtook its PaymentSuccess: REFUNDED now, so the late success neither
+        // flips the status back nor starts a second refund.
+        return apply(d.set("paymentStatus", "REFUNDED"), "payment refunded before its success arrived");
+      }
       return apply(d.set("paymentStatus", "REFUNDED"), "payment refunded");
     }
 

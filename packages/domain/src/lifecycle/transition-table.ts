@@ -13,7 +13,9 @@ export const ORDER_TRANSITIONS = {
 } as const satisfies Record<OrderStatus, readonly OrderStatus[]>;
 
 export const INVENTORY_TRANSITIONS = {
-  PENDING: ["RESERVED", "FAILED"],
+  // PENDING → RELEASED: an InventoryReleased that overtook its InventoryReserved (a producer
+  // that reorders its output); the hold it would record is already gone.
+  PENDING: ["RESERVED", "FAILED", "RELEASED"],
   // A reservation is released when the order is cancelled after stock was held.
   RESERVED: ["RELEASED"],
   FAILED: [],
@@ -23,8 +25,9 @@ export const INVENTORY_TRANSITIONS = {
 export const PAYMENT_TRANSITIONS = {
   // NOT_STARTED → SUCCEEDED/FAILED: a payment result that overtook the InventoryReserved
   // that triggered it (events on different topics are not ordered relative to each other).
-  NOT_STARTED: ["PENDING", "SUCCEEDED", "FAILED"],
-  PENDING: ["SUCCEEDED", "FAILED"],
+  // → REFUNDED: a PaymentRefunded that overtook its PaymentSuccess on a cancelled order.
+  NOT_STARTED: ["PENDING", "SUCCEEDED", "FAILED", "REFUNDED"],
+  PENDING: ["SUCCEEDED", "FAILED", "REFUNDED"],
   SUCCEEDED: ["REFUNDED"],
   FAILED: [],
   REFUNDED: [],

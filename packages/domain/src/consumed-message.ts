@@ -1,0 +1,69 @@
+import * as v from "valibot";
+import type { LifecycleEvent } from "./lifecycle/decide.ts";
+import { CONSUMED_EVENT_SCHEMAS, type ConsumedEvent, isConsumedEventName } from "./schemas/events.ts";
+
+/** What a consumed record says once its envelope and payload are checked (DESIGN §5). */
+export interface ConsumedMessage {
+  /** ce_id, or the value's `id`: the dedup key in processed_messages. */
+  readonly messageId: string;
+  readonly orderId: string;
+  readonly event: LifecycleEvent;
+  readonly payload: ConsumedEvent["payload"];
+}
+
+export type PoisonReason = "UNPARSEABLE" | "UNKNOWN_TYPE" | "MISSING_ID" | "SCHEMA_INVALID";
+
+export type ParsedMessage =
+  | { readonly ok: true; readonly message: ConsumedMessage }
+  | { readonly ok: false; readonly reason: PoisonReason; readonly detail: string };
+
+export interface RawRecord {
+  /** Header values as strings (undefined when absent). */
+  readonly ceType?: string | undefined;
+  readonly ceId?: string | undefined;
+  readonly value: string | null;
+}
+
+const poison = (reason: PoisonReason, detail: string): ParsedMessage => ({ ok: false, reason, detail });
+
+/** The decision table's view of a consumed payload. */
+export function toLifecycleEvent(e: ConsumedEvent): LifecycleEvent {
+  switch (e.type) {
+    case "InventoryFailure":
+      return { type: e.type, reason: e.payload.reason };
+    case "PaymentFailed":
+      return { type: e.type, reason: e.payload.reason, retryable: e.payload.retryable, attempt: e.payload.attempt };
+    default:
+      return { type: e.type };
+  }
+}
+
+/**
+ * Pure: header/value → a validated message or a poison reason. Headers win over the value's
+ * `type`/`id` fallbacks; the payload is checked against the same valibot schema the JSON
+ * Schema in packages/domain/schemas is generated from.
+ */
+export function parseConsumedRecord(record: RawRecord): ParsedMessage {
+  if (record.value === null || record.value.length === 0) return poison("UNPARSEABLE", "empty value");
+  let json: unknown;
+  try {
+    json = JSON.parse(record.value);
+  } catch (error) {
+    return poison("UNPARSEABLE", `not JSON: ${(error as Error).message}`);
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return poison("UNPARSEABLE", "value is not a JSON object");
+  const body = json as { type?: unknown; id?: unknown };
+  const type = record.ceType ?? (typeof body.type === "string" ? body.type : undefined);
+  if (type === undefined) return poison("UNKNOWN_TYPE", "no ce_type header and no `type` field");
+  if (!isConsumedEventName(type)) return poison("UNKNOWN_TYPE", `unknown event type ${JSON.stringify(type).slice(0, 100)}`);
+  const id = record.ceId ?? (typeof body.id === "string" ? body.id : undefined);
+  if (id === undefined || id.length === 0 || id.length > 200)
+    return poison("MISSING_ID", "no usable ce_id header or `id` field (1–200 chars)");
+  const result = v.safeParse(CONSUMED_EVENT_SCHEMAS[type], json);
+  if (!result.success) {
+    const issues = result.issues.map((i) => `${v.getDotPath(i) ?? "(root)"}: ${i.message}`).join("; ");
+    return poison("SCHEMA_INVALID", `${type}: ${issues}`.slice(0, 1000));
+  }
+  const event = { type, payload: result.output } as ConsumedEvent;
+  return { ok: true, message: { messageId: id, orderId: result.output.orderId, event: toLifecycleEvent(event), payload: event.payload } };
+}
