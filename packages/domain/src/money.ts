@@ -30,7 +30,7 @@ export function parseMoney(value: string): Money {
 }
 
 function normalise(amount: Big): Money {
-  if (amount.lt(0)) throw new AppError("INVALID_MONEY", `negative amount: ${amount.toFixed(2)}`);
+  if (amount.lt("0")) throw new AppError("INVALID_MONEY", `negative amount: ${amount.toFixed(2)}`);
   if (amount.gt(MONEY_MAX)) {
     throw new AppError("INVALID_MONEY", `amount exceeds ${MONEY_MAX}: ${amount.toFixed(2)}`);
   }

@@ -1,5 +1,5 @@
-import * as v from "valibot";
 import { AppError, toFieldIssues } from "@orders/domain";
+import * as v from "valibot";
 
 /**
  * Environment parsing at start-up. Each app declares one valibot object schema of its variables;
@@ -14,7 +14,8 @@ export function loadConfig<S extends v.GenericSchema>(schema: S, env: NodeJS.Pro
 
 /** Reusable env field builders: strings in, typed values out. */
 export const env = {
-  string: (fallback?: string) => (fallback === undefined ? v.pipe(v.string(), v.minLength(1)) : v.optional(v.pipe(v.string(), v.minLength(1)), fallback)),
+  string: (fallback?: string) =>
+    fallback === undefined ? v.pipe(v.string(), v.minLength(1)) : v.optional(v.pipe(v.string(), v.minLength(1)), fallback),
   optionalString: () => v.optional(v.pipe(v.string(), v.minLength(1))),
   int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
     v.optional(
@@ -23,7 +24,10 @@ export const env = {
     ),
   bool: (fallback: boolean) =>
     v.optional(
-      v.pipe(v.picklist(["true", "false", "1", "0"], "must be true or false"), v.transform((s) => s === "true" || s === "1")),
+      v.pipe(
+        v.picklist(["true", "false", "1", "0"], "must be true or false"),
+        v.transform((s) => s === "true" || s === "1"),
+      ),
       fallback ? "true" : "false",
     ),
   url: (fallback?: string) =>
@@ -31,7 +35,12 @@ export const env = {
   list: (fallback?: string) =>
     v.pipe(
       fallback === undefined ? v.string() : v.optional(v.string(), fallback),
-      v.transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean)),
+      v.transform((s) =>
+        s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
     ),
   logLevel: () => v.optional(v.picklist(["debug", "info", "warn", "error", "silent"]), "info"),
 };

@@ -1,13 +1,13 @@
 import {
-  circuitBreaker,
   ConsecutiveBreaker,
+  circuitBreaker,
   ExponentialBackoff,
   handleWhen,
+  type IPolicy,
   retry,
   TimeoutStrategy,
   timeout,
   wrap,
-  type IPolicy,
 } from "cockatiel";
 
 /**
@@ -47,7 +47,10 @@ export const isTransient = (error: unknown): boolean => {
  * timeout (innermost, per attempt) → retry with exponential backoff (transient only) →
  * circuit breaker (outermost: an open breaker fails fast with BrokenCircuitError, no retries).
  */
-export function buildCallPolicy(options: CallPolicyOptions, shouldRetry: (error: unknown) => boolean = isTransient): {
+export function buildCallPolicy(
+  options: CallPolicyOptions,
+  shouldRetry: (error: unknown) => boolean = isTransient,
+): {
   policy: IPolicy;
   breaker: ReturnType<typeof circuitBreaker>;
 } {

@@ -2,13 +2,7 @@ import { startLocalPostgres } from "@orders/local-postgres";
 import type { TestProject } from "vitest/node";
 import { prepareTemplate } from "./test-database.ts";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** Server URL (database `postgres`); tests clone `templateDatabase` from it. */
-    postgresUrl: string;
-    templateDatabase: string;
-  }
-}
+import "./provided-context.ts";
 
 /**
  * vitest globalSetup: a real PostgreSQL for the whole run — $DATABASE_URL when set (tests only

@@ -1,2 +1,0 @@
-import { withDatabase } from "../../vitest.shared.ts";
-export default withDatabase();
