@@ -1,3 +1,5 @@
+export * from "./idempotency-repository.ts";
+export * from "./lifecycle-repository.ts";
 export * from "./migrate.ts";
 export * from "./orders-repository.ts";
 export * from "./pg-errors.ts";

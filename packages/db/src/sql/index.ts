@@ -1,4 +1,7 @@
 export * from "./history.ts";
+export * from "./idempotency.ts";
+export * from "./lifecycle.ts";
 export * from "./orders.ts";
 export * from "./outbox.ts";
+export * from "./processed-messages.ts";
 export type { Query } from "./query.ts";

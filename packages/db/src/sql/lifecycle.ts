@@ -1,0 +1,98 @@
+import type { Query } from "./query.ts";
+
+/*
+ * Set-based statements for applying many lifecycle events in one transaction: one round trip
+ * per statement whatever the batch size (the consumer's hot path).
+ */
+
+/** The lifecycle part of several orders, locked in id order (a fixed order avoids deadlocks). */
+export const selectOrderStatesForUpdate = (ids: readonly string[]): Query => ({
+  name: "lifecycle.lock_orders",
+  text: `SELECT id, user_id AS "userId", status, inventory_status AS "inventoryStatus", payment_status AS "paymentStatus",
+                delivery_status AS "deliveryStatus", total_amount::text AS "totalAmount", currency, version
+           FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+  values: [ids],
+});
+
+export interface OrderStateRow {
+  readonly id: string;
+  readonly status: string;
+  readonly inventoryStatus: string;
+  readonly paymentStatus: string;
+  readonly deliveryStatus: string;
+  readonly expectedVersion: number;
+  readonly newVersion: number;
+}
+
+/** Optimistic on `version`: returns the ids that were updated (a missing id = lost race). */
+export const updateOrderStates = (rows: readonly OrderStateRow[]): Query => ({
+  name: "lifecycle.update_orders",
+  text: `UPDATE orders o SET status = u.status, inventory_status = u.inv, payment_status = u.pay, delivery_status = u.del,
+                version = u.new_version, updated_at = now()
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[])
+                AS u(id, status, inv, pay, del, expected_version, new_version)
+          WHERE o.id = u.id AND o.version = u.expected_version
+      RETURNING o.id`,
+  values: [
+    rows.map((r) => r.id),
+    rows.map((r) => r.status),
+    rows.map((r) => r.inventoryStatus),
+    rows.map((r) => r.paymentStatus),
+    rows.map((r) => r.deliveryStatus),
+    rows.map((r) => r.expectedVersion),
+    rows.map((r) => r.newVersion),
+  ],
+});
+
+export interface TimelineRow {
+  readonly orderId: string;
+  readonly status: string;
+  readonly reason: string;
+  readonly causedBy: string;
+}
+
+/** Timeline rows in the given order (identity ids follow the ordinality). */
+export const insertHistoryRows = (rows: readonly TimelineRow[]): Query => ({
+  name: "lifecycle.insert_history",
+  text: `INSERT INTO order_status_history (order_id, status, reason, caused_by)
+         SELECT order_id, status, reason, caused_by
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS h(order_id, status, reason, caused_by, n)
+          ORDER BY n`,
+  values: [rows.map((r) => r.orderId), rows.map((r) => r.status), rows.map((r) => r.reason), rows.map((r) => r.causedBy)],
+});
+
+export interface OutboxRow {
+  readonly id: string;
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  readonly type: string;
+  readonly payload: unknown;
+  readonly source: string;
+  readonly time: string;
+}
+
+/** Outbox rows in the given order, so `sequence` follows it (per-order event order). */
+export const insertOutboxRows = (rows: readonly OutboxRow[]): Query => ({
+  name: "lifecycle.insert_outbox",
+  text: `INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, ce_source, ce_time)
+         SELECT id, aggregatetype, aggregateid, type, payload, ce_source, ce_time
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[])
+                WITH ORDINALITY AS e(id, aggregatetype, aggregateid, type, payload, ce_source, ce_time, n)
+          ORDER BY n`,
+  values: [
+    rows.map((r) => r.id),
+    rows.map((r) => r.aggregateType),
+    rows.map((r) => r.aggregateId),
+    rows.map((r) => r.type),
+    rows.map((r) => JSON.stringify(r.payload)),
+    rows.map((r) => r.source),
+    rows.map((r) => r.time),
+  ],
+});
+
+/** Orders still PENDING that were created before `cutoff`, oldest first (partial index). */
+export const selectPendingCreatedBefore = (cutoff: Date, limit: number): Query => ({
+  name: "lifecycle.pending_before",
+  text: `SELECT id FROM orders WHERE status = 'PENDING' AND created_at < $1 ORDER BY created_at LIMIT $2`,
+  values: [cutoff, limit],
+});
