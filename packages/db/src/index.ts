@@ -1,4 +1,3 @@
-export * from "./idempotency-repository.ts";
 export * from "./lifecycle-repository.ts";
 export * from "./migrate.ts";
 export * from "./orders-repository.ts";

@@ -1,5 +1,4 @@
 export * from "./history.ts";
-export * from "./idempotency.ts";
 export * from "./lifecycle.ts";
 export * from "./orders.ts";
 export * from "./outbox.ts";
