@@ -14,6 +14,23 @@ export const withDatabase = (options: { timeoutMs?: number } = {}) =>
     },
   });
 
+/**
+ * withDatabase plus a real Kafka broker ($KAFKA_BROKERS or a throw-away local one);
+ * test files read it with `kafkaBrokers()` from @orders/testkit.
+ */
+export const withKafka = (options: { timeoutMs?: number } = {}) =>
+  defineConfig({
+    test: {
+      globalSetup: [
+        new URL("./packages/testkit/src/global-setup.ts", import.meta.url).pathname,
+        new URL("./packages/testkit/src/kafka-global-setup.ts", import.meta.url).pathname,
+      ],
+      testTimeout: options.timeoutMs ?? 60_000,
+      hookTimeout: 300_000,
+      reporters: ["default", ["json", { outputFile: "test-results.json" }]],
+    },
+  });
+
 export const plain = () =>
   defineConfig({
     test: { reporters: ["default", ["json", { outputFile: "test-results.json" }]] },

@@ -1,0 +1,88 @@
+import type { IHeaders } from "kafkajs";
+import type { OutgoingRecord } from "./producer.ts";
+
+/**
+ * CloudEvents Kafka protocol binding, binary mode (DESIGN §5): attributes as `ce_*` headers,
+ * the event data as the record value. Header names and the order they are written in.
+ */
+export const CE_HEADERS = {
+  specversion: "ce_specversion",
+  id: "ce_id",
+  type: "ce_type",
+  source: "ce_source",
+  time: "ce_time",
+  subject: "ce_subject",
+  contentType: "content-type",
+  traceparent: "traceparent",
+} as const;
+
+/**
+ * One outbox row as the relay reads it. Every header value is a column value taken verbatim
+ * (ce_specversion, id, type, ce_source, ce_time, aggregateid, content_type, traceparent), so
+ * Debezium's outbox EventRouter, reading the same columns, produces identical records.
+ */
+export interface OutboxEventSource {
+  readonly id: string;
+  readonly aggregateId: string;
+  readonly type: string;
+  /** `payload::text`: the JSON exactly as PostgreSQL renders the stored jsonb. */
+  readonly payload: string;
+  readonly specVersion: string;
+  readonly source: string;
+  readonly time: string;
+  readonly contentType: string;
+  readonly traceparent: string | null;
+}
+
+export function cloudEventHeaders(row: OutboxEventSource): Record<string, string> {
+  const headers: Record<string, string> = {
+    [CE_HEADERS.specversion]: row.specVersion,
+    [CE_HEADERS.id]: row.id,
+    [CE_HEADERS.type]: row.type,
+    [CE_HEADERS.source]: row.source,
+    [CE_HEADERS.time]: row.time,
+    [CE_HEADERS.subject]: row.aggregateId,
+    [CE_HEADERS.contentType]: row.contentType,
+  };
+  if (row.traceparent) headers[CE_HEADERS.traceparent] = row.traceparent;
+  return headers;
+}
+
+/** The Kafka record of an outbox row: key = aggregate (order) id, value = payload text. */
+export const outboxRecord = (row: OutboxEventSource): OutgoingRecord => ({
+  key: row.aggregateId,
+  value: row.payload,
+  headers: cloudEventHeaders(row),
+});
+
+/** A header as a UTF-8 string (the first value when repeated), or undefined. */
+export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const raw = headers?.[name];
+  const first = Array.isArray(raw) ? raw[0] : raw;
+  if (first === undefined || first === null) return undefined;
+  return typeof first === "string" ? first : first.toString("utf8");
+}
+
+/** Every header as a string (for logs, dead letters and tests). */
+export function headersAsText(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(headers ?? {})) {
+    const text = headerText(headers, name);
+    if (text !== undefined) out[name] = text;
+  }
+  return out;
+}
+
+const field = (value: unknown, name: string): string | undefined => {
+  if (value === null || typeof value !== "object") return undefined;
+  const f = (value as Record<string, unknown>)[name];
+  return typeof f === "string" && f.length > 0 ? f : undefined;
+};
+
+/** Event type: the `ce_type` header, else a `type` field of the (parsed) value (DESIGN §5). */
+export const eventTypeOf = (headers: IHeaders | undefined, value: unknown): string | undefined =>
+  headerText(headers, CE_HEADERS.type) || field(value, "type");
+
+/** Message id: the `ce_id` header, else an `id` field of the (parsed) value (DESIGN §5). */
+export const eventIdOf = (headers: IHeaders | undefined, value: unknown): string | undefined =>
+  headerText(headers, CE_HEADERS.id) || field(value, "id");
