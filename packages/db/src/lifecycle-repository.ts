@@ -172,3 +172,26 @@ export async function applyEvents(client: pg.PoolClient, events: readonly Incomi
   if (followUps.length > 0) await options.enqueueFollowUps(client, followUps);
   return outcomes;
 }
+
+export interface OrderForPayment {
+  readonly id: string;
+  readonly userId: string;
+  readonly status: string;
+  readonly paymentStatus: string;
+  readonly totalAmount: string;
+  readonly currency: string;
+  readonly paymentMethod: string;
+}
+
+export async function getOrderForPayment(db: Pick<pg.Pool, "query">, id: string): Promise<OrderForPayment | null> {
+  const q = sql.selectOrderForPayment(id);
+  const { rows } = await db.query({ text: q.text, values: q.values as unknown[], name: q.name });
+  return (rows[0] as OrderForPayment | undefined) ?? null;
+}
+
+/** Ids of orders still PENDING that were created before `cutoff` (the deadline sweep). */
+export async function pendingOrdersCreatedBefore(db: Pick<pg.Pool, "query">, cutoff: Date, limit: number): Promise<string[]> {
+  const q = sql.selectPendingCreatedBefore(cutoff, limit);
+  const { rows } = await db.query({ text: q.text, values: q.values as unknown[], name: q.name });
+  return rows.map((r: { id: string }) => r.id);
+}

@@ -96,3 +96,12 @@ export const selectPendingCreatedBefore = (cutoff: Date, limit: number): Query =
   text: `SELECT id FROM orders WHERE status = 'PENDING' AND created_at < $1 ORDER BY created_at LIMIT $2`,
   values: [cutoff, limit],
 });
+
+/** What the PaymentInitiator needs to charge an order (no lock: the result decides later). */
+export const selectOrderForPayment = (id: string): Query => ({
+  name: "lifecycle.order_for_payment",
+  text: `SELECT id, user_id AS "userId", status, payment_status AS "paymentStatus", total_amount::text AS "totalAmount",
+                currency, payment_method AS "paymentMethod"
+           FROM orders WHERE id = $1`,
+  values: [id],
+});

@@ -1,0 +1,47 @@
+import { PgBoss } from "pg-boss";
+import { QUEUES } from "./queues.ts";
+
+export interface BossOptions {
+  readonly connectionString: string;
+  /** Connections pg-boss may hold (its own pool). */
+  readonly max?: number;
+  /** Job-level retries after the HTTP policy has given up (pg-boss retry with backoff). */
+  readonly retryLimit?: number;
+  readonly retryDelaySeconds?: number;
+  /** false for processes that only send (the API): no maintenance, no cron. */
+  readonly supervise?: boolean;
+  readonly schedule?: boolean;
+}
+
+/** Starts pg-boss (installing or migrating its schema under its own lock) and its queues. */
+export async function startBoss(options: BossOptions): Promise<PgBoss> {
+  const boss = new PgBoss({
+    connectionString: options.connectionString,
+    max: options.max ?? 4,
+    application_name: "order-service-jobs",
+    supervise: options.supervise ?? true,
+    schedule: options.schedule ?? true,
+  });
+  boss.on("error", (error) => {
+    // Errors of pg-boss' own loops (maintenance, polling) are retried by pg-boss itself.
+    process.emitWarning(`pg-boss: ${(error as Error).message}`);
+  });
+  await boss.start();
+  const retry = { retryLimit: options.retryLimit ?? 5, retryDelay: options.retryDelaySeconds ?? 1, retryBackoff: true, retryDelayMax: 60 };
+  await ensureQueue(boss, QUEUES.initiatePayment, retry);
+  await ensureQueue(boss, QUEUES.refundPayment, retry);
+  // One sweep at a time is enough; a missed one is made up by the next.
+  await ensureQueue(boss, QUEUES.pendingDeadline, { retryLimit: 0, policy: "singleton" });
+  return boss;
+}
+
+async function ensureQueue(boss: PgBoss, name: string, options: Parameters<PgBoss["createQueue"]>[1]): Promise<void> {
+  try {
+    await boss.createQueue(name, options);
+  } catch (error) {
+    // Another instance created it between our check and our insert.
+    if (!(await boss.getQueue(name))) throw error;
+  }
+}
+
+export type { PgBoss };

@@ -1,0 +1,65 @@
+import { AppError } from "@orders/domain";
+import type { IPolicy } from "cockatiel";
+
+/**
+ * HTTP client of the Payment service. The order id is the payment's idempotency key: a charge
+ * repeated for the same order and attempt (a retried HTTP call, a re-run job) is answered from
+ * the service's record instead of charging again; the result arrives on the `payments` topic.
+ */
+export interface PaymentClient {
+  charge(request: ChargeRequest): Promise<{ paymentId: string }>;
+  refund(request: RefundRequest): Promise<{ refundId: string }>;
+}
+
+export interface ChargeRequest {
+  readonly orderId: string;
+  readonly attempt: number;
+  readonly amount: string;
+  readonly currency: string;
+  readonly method: string;
+}
+
+export interface RefundRequest {
+  readonly orderId: string;
+  readonly amount: string;
+}
+
+async function post(url: string, key: string, body: unknown, signal: AbortSignal): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "idempotency-key": key },
+      body: JSON.stringify(body),
+      signal,
+    });
+  } catch (error) {
+    throw new AppError("DEPENDENCY_UNAVAILABLE", `payment service unreachable: ${(error as Error).message}`, {
+      retriable: true,
+      cause: error,
+    });
+  }
+  const text = await response.text();
+  if (response.ok) return text ? JSON.parse(text) : {};
+  // 5xx and 429 are worth another try; any other 4xx is our bug or a refusal.
+  const retriable = response.status >= 500 || response.status === 429;
+  throw new AppError(
+    retriable ? "DEPENDENCY_UNAVAILABLE" : "CONFLICT",
+    `payment service answered ${response.status}: ${text.slice(0, 200)}`,
+    {
+      retriable,
+    },
+  );
+}
+
+/** Every call goes through `policy` (timeout, retry with backoff, circuit breaker). */
+export function httpPaymentClient(baseUrl: string, policy: IPolicy): PaymentClient {
+  const base = baseUrl.replace(/\/$/, "");
+  return {
+    charge: (r) => policy.execute(({ signal }) => post(`${base}/payments`, r.orderId, r, signal)) as Promise<{ paymentId: string }>,
+    refund: (r) =>
+      policy.execute(({ signal }) =>
+        post(`${base}/payments/${encodeURIComponent(r.orderId)}/refund`, `refund:${r.orderId}`, r, signal),
+      ) as Promise<{ refundId: string }>,
+  };
+}

@@ -1,0 +1,57 @@
+import type { Pool } from "@orders/db";
+import type { Logger } from "@orders/runtime";
+import type { Job, PgBoss } from "pg-boss";
+import type { PaymentClient } from "./payment-client.ts";
+import { initiatePayment, refundPayment } from "./payment-jobs.ts";
+import { type DeadlineSweepOptions, sweepPendingDeadline } from "./pending-deadline.ts";
+import { type InitiatePaymentJob, QUEUES, type RefundPaymentJob } from "./queues.ts";
+
+export interface SagaWorkerOptions {
+  readonly pool: Pool;
+  readonly payments: PaymentClient;
+  readonly logger: Logger;
+  /** Jobs fetched per poll and handled concurrently. */
+  readonly batchSize?: number;
+  readonly pollingIntervalSeconds?: number;
+  readonly deadline: DeadlineSweepOptions;
+  /** Cron of the PENDING-deadline sweep (pg-boss schedule, once across all instances). */
+  readonly deadlineCron?: string;
+  /** Observers for metrics. */
+  readonly onJob?: (queue: string, outcome: string, seconds: number) => void;
+}
+
+/** Registers the PaymentInitiator, the refund worker and the deadline schedule on `boss`. */
+export async function startSagaWorkers(boss: PgBoss, options: SagaWorkerOptions): Promise<() => Promise<void>> {
+  const deps = { pool: options.pool, payments: options.payments, logger: options.logger };
+  const work = { batchSize: options.batchSize ?? 20, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5 };
+  const timed = async <T>(queue: string, fn: () => Promise<string>): Promise<T> => {
+    const started = performance.now();
+    try {
+      const outcome = await fn();
+      options.onJob?.(queue, outcome, (performance.now() - started) / 1000);
+      return undefined as T;
+    } catch (error) {
+      options.onJob?.(queue, "failed", (performance.now() - started) / 1000);
+      options.logger.warn("job failed; pg-boss retries it", { queue, err: error });
+      throw error;
+    }
+  };
+  // A batch handler settles all its jobs together; each job is independent, so run them at once
+  // and fail the batch if any failed (pg-boss retries them; the service side is idempotent).
+  await boss.work<InitiatePaymentJob>(QUEUES.initiatePayment, work, async (jobs: Job<InitiatePaymentJob>[]) => {
+    await Promise.all(jobs.map((j) => timed(QUEUES.initiatePayment, () => initiatePayment(deps, j.data))));
+  });
+  await boss.work<RefundPaymentJob>(QUEUES.refundPayment, work, async (jobs: Job<RefundPaymentJob>[]) => {
+    await Promise.all(jobs.map((j) => timed(QUEUES.refundPayment, () => refundPayment(deps, j.data))));
+  });
+  await boss.work(QUEUES.pendingDeadline, { pollingIntervalSeconds: 1 }, async () => {
+    const { cancelled } = await sweepPendingDeadline(options.pool, options.deadline);
+    if (cancelled > 0) options.logger.info("pending orders timed out", { cancelled });
+  });
+  await boss.schedule(QUEUES.pendingDeadline, options.deadlineCron ?? "* * * * *");
+  return async () => {
+    await boss.offWork(QUEUES.initiatePayment, { wait: true });
+    await boss.offWork(QUEUES.refundPayment, { wait: true });
+    await boss.offWork(QUEUES.pendingDeadline, { wait: true });
+  };
+}

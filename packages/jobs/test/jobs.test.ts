@@ -1,0 +1,191 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type ApplyOptions, applyEvents, createOrder, getOrderDetail, withTransaction } from "@orders/db";
+import { type NewOrder, parseMoney, uuidv7 } from "@orders/domain";
+import { buildCallPolicy, createLogger } from "@orders/runtime";
+import { freshDatabase, type TestDatabase } from "@orders/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  followUpEnqueuer,
+  httpPaymentClient,
+  initiatePayment,
+  type PgBoss,
+  QUEUES,
+  startBoss,
+  startSagaWorkers,
+  sweepPendingDeadline,
+} from "../src/index.ts";
+
+let db: TestDatabase;
+let boss: PgBoss;
+let server: Server;
+let baseUrl: string;
+const calls: { path: string; key: string | undefined; body: Record<string, unknown> }[] = [];
+let failNext = 0;
+
+const logger = createLogger({ service: "jobs-test", level: "silent" });
+const policy = buildCallPolicy({
+  timeoutMs: 1_000,
+  retries: 2,
+  initialDelayMs: 10,
+  maxDelayMs: 50,
+  breakerThreshold: 20,
+  halfOpenAfterMs: 1_000,
+}).policy;
+
+beforeAll(async () => {
+  db = await freshDatabase("jobs");
+  boss = await startBoss({ connectionString: db.url, max: 3, retryDelaySeconds: 1 });
+  // A stand-in for the Payment service's HTTP side: records calls, fails on request.
+  server = createServer((req, res) => {
+    let text = "";
+    req.on("data", (c) => {
+      text += c;
+    });
+    req.on("end", () => {
+      if (failNext > 0) {
+        failNext--;
+        res.writeHead(503).end("busy");
+        return;
+      }
+      calls.push({ path: req.url ?? "", key: req.headers["idempotency-key"] as string | undefined, body: JSON.parse(text) });
+      res.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ paymentId: "p-1", refundId: "r-1" }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await boss?.stop({ graceful: false, close: true });
+  server?.close();
+  await db?.drop();
+});
+
+async function placeOrder(createdAt = new Date()): Promise<string> {
+  const order: NewOrder = {
+    id: uuidv7(),
+    userId: "u-1",
+    items: [{ productId: "abc", quantity: 3, unitPrice: parseMoney("2.50") }],
+    currency: "INR",
+    shippingAddress: "Bhubaneswar",
+    paymentMethod: "upi",
+    createdAt,
+  };
+  await createOrder(db.pool, order, { source: "/test", causedBy: "test" });
+  return order.id;
+}
+
+const applyOptions = (): ApplyOptions => ({
+  consumer: "jobs-test",
+  source: "/order-service/consumer",
+  decision: { maxPaymentAttempts: 3 },
+  enqueueFollowUps: followUpEnqueuer(boss),
+});
+
+const jobsFor = async (queue: string, orderId: string) =>
+  (await db.pool.query("SELECT data FROM pgboss.job WHERE name = $1 AND data->>'orderId' = $2", [queue, orderId])).rows;
+
+describe("follow-up jobs", () => {
+  it("enqueues the PaymentInitiator job in the caller's transaction, and not at all when it rolls back", async () => {
+    const committed = await placeOrder();
+    await withTransaction(db.pool, (c) =>
+      applyEvents(c, [{ orderId: committed, messageId: uuidv7(), event: { type: "InventoryReserved" } }], applyOptions()),
+    );
+    expect(await jobsFor(QUEUES.initiatePayment, committed)).toMatchObject([{ data: { orderId: committed, attempt: 1 } }]);
+
+    const rolledBack = await placeOrder();
+    await expect(
+      withTransaction(db.pool, async (c) => {
+        await applyEvents(c, [{ orderId: rolledBack, messageId: uuidv7(), event: { type: "InventoryReserved" } }], applyOptions());
+        throw new Error("crash before commit");
+      }),
+    ).rejects.toThrow("crash before commit");
+    expect(await jobsFor(QUEUES.initiatePayment, rolledBack)).toEqual([]);
+  });
+
+  it("charges with the order id as idempotency key, through the retry policy, and skips a cancelled order", async () => {
+    const id = await placeOrder();
+    await withTransaction(db.pool, (c) =>
+      applyEvents(c, [{ orderId: id, messageId: uuidv7(), event: { type: "InventoryReserved" } }], applyOptions()),
+    );
+    failNext = 2; // two 503s, then success: within the policy's retries
+    const payments = httpPaymentClient(baseUrl, policy);
+    expect(await initiatePayment({ pool: db.pool, payments, logger }, { orderId: id, attempt: 1, causedBy: "t" })).toBe("charged");
+    expect(calls.at(-1)).toMatchObject({ path: "/payments", key: id, body: { orderId: id, attempt: 1, amount: "7.50", currency: "INR" } });
+
+    const cancelled = await placeOrder();
+    await withTransaction(db.pool, (c) =>
+      applyEvents(c, [{ orderId: cancelled, messageId: uuidv7(), event: { type: "CancelRequested", reason: "user" } }], applyOptions()),
+    );
+    const before = calls.length;
+    expect(await initiatePayment({ pool: db.pool, payments, logger }, { orderId: cancelled, attempt: 1, causedBy: "t" })).toBe("skipped");
+    expect(calls.length).toBe(before);
+  });
+
+  it("runs enqueued charges and refunds through the pg-boss workers", async () => {
+    const stop = await startSagaWorkers(boss, {
+      pool: db.pool,
+      payments: httpPaymentClient(baseUrl, policy),
+      logger,
+      deadline: { deadlineMs: 3_600_000, apply: applyOptions() },
+      pollingIntervalSeconds: 0.5,
+    });
+    try {
+      const id = await placeOrder();
+      const opts = applyOptions();
+      await withTransaction(db.pool, (c) =>
+        applyEvents(
+          c,
+          [
+            { orderId: id, messageId: uuidv7(), event: { type: "InventoryReserved" } },
+            { orderId: id, messageId: uuidv7(), event: { type: "PaymentSuccess" } },
+            { orderId: id, messageId: uuidv7(), event: { type: "CancelRequested", reason: "user" } },
+          ],
+          opts,
+        ),
+      );
+      // InitiatePayment finds the order cancelled and skips; the refund goes out.
+      await expect.poll(() => calls.some((c) => c.path === `/payments/${id}/refund`), { timeout: 15_000, interval: 200 }).toBe(true);
+      expect(calls.find((c) => c.path === `/payments/${id}/refund`)).toMatchObject({ key: `refund:${id}`, body: { amount: "7.50" } });
+    } finally {
+      await stop();
+    }
+  });
+});
+
+describe("PENDING deadline", () => {
+  it("cancels orders stuck in PENDING past the deadline with reason timeout, once", async () => {
+    const old = await placeOrder(new Date(Date.now() - 10 * 60_000));
+    const fresh = await placeOrder();
+    const options = { deadlineMs: 5 * 60_000, apply: { ...applyOptions() } };
+    const first = await sweepPendingDeadline(db.pool, options);
+    expect(first.cancelled).toBeGreaterThanOrEqual(1);
+    expect(await getOrderDetail(db.pool, old)).toMatchObject({ status: "CANCELLED" });
+    expect(await getOrderDetail(db.pool, fresh)).toMatchObject({ status: "PENDING" });
+    const { rows } = await db.pool.query("SELECT payload FROM outbox WHERE aggregateid = $1 AND type = 'OrderCancelled'", [old]);
+    expect(rows).toMatchObject([{ payload: { reason: "timeout", refund: false } }]);
+    expect((await sweepPendingDeadline(db.pool, options)).cancelled).toBe(0);
+  });
+
+  it("a late InventoryReserved after the timeout records the hold for release; a late PaymentSuccess refunds", async () => {
+    const id = await placeOrder(new Date(Date.now() - 10 * 60_000));
+    await sweepPendingDeadline(db.pool, { deadlineMs: 60_000, apply: applyOptions() });
+    await withTransaction(db.pool, (c) =>
+      applyEvents(
+        c,
+        [
+          { orderId: id, messageId: uuidv7(), event: { type: "InventoryReserved" } },
+          { orderId: id, messageId: uuidv7(), event: { type: "PaymentSuccess" } },
+        ],
+        applyOptions(),
+      ),
+    );
+    expect(await getOrderDetail(db.pool, id)).toMatchObject({
+      status: "CANCELLED",
+      inventoryStatus: "RESERVED",
+      paymentStatus: "SUCCEEDED",
+    });
+    expect(await jobsFor(QUEUES.refundPayment, id)).toHaveLength(1);
+    expect(await jobsFor(QUEUES.initiatePayment, id)).toHaveLength(0);
+  });
+});
