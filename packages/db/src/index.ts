@@ -1,3 +1,4 @@
+export * from "./idempotency-repository.ts";
 export * from "./lifecycle-repository.ts";
 export * from "./migrate.ts";
 export * from "./orders-repository.ts";

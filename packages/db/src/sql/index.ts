@@ -1,4 +1,5 @@
 export * from "./history.ts";
+export * from "./idempotency.ts";
 export * from "./lifecycle.ts";
 export * from "./orders.ts";
 export * from "./outbox.ts";

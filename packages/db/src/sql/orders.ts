@@ -103,3 +103,12 @@ export const selectOrderPage = (f: OrderPageFilter): Query => ({
           LIMIT $4`,
   values: [f.userId ?? null, f.status ?? null, f.beforeId ?? null, f.limit],
 });
+
+/** The lifecycle part of one order with its version, without a lock (optimistic cancel). */
+export const selectOrderState = (id: string): Query => ({
+  name: "orders.state",
+  text: `SELECT id, user_id AS "userId", status, inventory_status AS "inventoryStatus", payment_status AS "paymentStatus",
+                delivery_status AS "deliveryStatus", version
+           FROM orders WHERE id = $1`,
+  values: [id],
+});

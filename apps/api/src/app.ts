@@ -1,0 +1,80 @@
+import type { Pool } from "@orders/db";
+import type { Logger } from "@orders/runtime";
+import { Hono } from "hono";
+import type { Registry } from "prom-client";
+import type { AppEnv } from "./env.ts";
+import type { InventoryClient } from "./inventory-client.ts";
+import { type ApiMetrics, createApiMetrics } from "./metrics.ts";
+import { type AuthOptions, authMiddleware } from "./middleware/auth.ts";
+import { observe } from "./middleware/observe.ts";
+import { errorHandler, notFoundHandler } from "./middleware/problem.ts";
+import { DOCS_PAGE } from "./openapi/docs-page.ts";
+import { buildOpenApiDocument } from "./openapi/document.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { orderRoutes } from "./routes/orders.ts";
+import { type EnqueueCancelFollowUps, enqueueNothing } from "./services/cancel-order.ts";
+import type { IdempotencySettings } from "./services/idempotency.ts";
+
+export interface AppDeps {
+  readonly pool: Pool;
+  readonly auth: AuthOptions;
+  readonly inventory: InventoryClient;
+  readonly idempotency: IdempotencySettings;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly ceSource?: string;
+  readonly bodyLimitBytes?: number;
+  readonly enqueueFollowUps?: EnqueueCancelFollowUps;
+  /** True once shutdown began: /readyz answers 503 so load balancers stop sending. */
+  readonly isDraining?: () => boolean;
+  /** Inventory breaker state for /metrics (cockatiel CircuitState). */
+  readonly breakerState?: () => number;
+}
+
+export interface BuiltApp {
+  readonly app: Hono<AppEnv>;
+  readonly metrics: ApiMetrics;
+}
+
+/** `/api/orders/:id` → a regex matching concrete paths, for 405 detection. */
+const patternOf = (path: string) => new RegExp(`^${path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:[^/]+/g, "[^/]+")}$`);
+
+/**
+ * The whole HTTP API from injected dependencies (no globals, no environment): main.ts wires
+ * the real ones; tests drive it through app.request() or a real server with tightened policies.
+ */
+export function buildApp(deps: AppDeps): BuiltApp {
+  const metrics = createApiMetrics(deps.registry, deps.pool, deps.breakerState);
+  const app = new Hono<AppEnv>();
+  const openapi = JSON.stringify(buildOpenApiDocument());
+
+  app.use("*", observe(metrics));
+  app.route("/", healthRoutes({ pool: deps.pool, registry: deps.registry, isDraining: deps.isDraining ?? (() => false) }));
+  app.get("/openapi.json", (c) => c.body(openapi, 200, { "Content-Type": "application/json" }));
+  app.get("/docs", (c) => c.html(DOCS_PAGE));
+
+  app.use("/api/*", authMiddleware(deps.auth));
+  app.route(
+    "/api/orders",
+    orderRoutes({
+      pool: deps.pool,
+      inventory: deps.inventory,
+      idempotency: deps.idempotency,
+      logger: deps.logger,
+      ceSource: deps.ceSource ?? "/order-service/api",
+      enqueueFollowUps: deps.enqueueFollowUps ?? enqueueNothing,
+      metrics,
+      bodyLimitBytes: deps.bodyLimitBytes ?? 65_536,
+    }),
+  );
+
+  const routes = app.routes.filter((r) => r.method !== "ALL").map((r) => ({ method: r.method, re: patternOf(r.path) }));
+  const allowedMethods = (path: string) => {
+    const methods = new Set(routes.filter((r) => r.re.test(path)).map((r) => r.method));
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods].sort();
+  };
+  app.notFound(notFoundHandler(allowedMethods));
+  app.onError(errorHandler(deps.logger));
+  return { app, metrics };
+}

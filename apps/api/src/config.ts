@@ -1,0 +1,55 @@
+import { env } from "@orders/runtime";
+import * as v from "valibot";
+
+export const HMAC_ALGS = ["HS256", "HS384", "HS512"] as const;
+export const ASYMMETRIC_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
+
+const optionalTrimmed = () => v.optional(v.pipe(v.string(), v.trim(), v.minLength(1)));
+
+/**
+ * Environment of apps/api (docs/configuration.md). Exactly one of JWT_SECRET (HMAC) and
+ * JWKS_URL (asymmetric) must be set, and JWT_ALG must belong to that family: the algorithm
+ * is pinned here, never taken from the token.
+ */
+export const ApiConfigSchema = v.pipe(
+  v.object({
+    PORT: env.int(3000, 0, 65_535),
+    HOST: env.string("0.0.0.0"),
+    DATABASE_URL: env.optionalString(),
+    DATABASE_POOL_MAX: env.int(20, 1, 1_000),
+    LOG_LEVEL: env.logLevel(),
+    JWT_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, "must be at least 32 characters"))),
+    JWKS_URL: v.optional(v.pipe(v.string(), v.url("must be a URL"))),
+    JWT_ALG: v.optional(v.picklist([...HMAC_ALGS, ...ASYMMETRIC_ALGS], "must be a JWS algorithm such as HS256, RS256 or ES256")),
+    JWT_ISSUER: optionalTrimmed(),
+    JWT_AUDIENCE: optionalTrimmed(),
+    JWKS_CACHE_SECONDS: env.int(300, 0, 86_400),
+    INVENTORY_URL: env.url("http://127.0.0.1:4001"),
+    INVENTORY_TIMEOUT_MS: env.int(1_000, 1, 60_000),
+    INVENTORY_RETRIES: env.int(2, 0, 10),
+    INVENTORY_RETRY_DELAY_MS: env.int(50, 0, 10_000),
+    INVENTORY_RETRY_MAX_DELAY_MS: env.int(500, 0, 60_000),
+    INVENTORY_BREAKER_THRESHOLD: env.int(5, 1, 1_000),
+    INVENTORY_BREAKER_HALF_OPEN_MS: env.int(5_000, 1, 600_000),
+    IDEMPOTENCY_TTL_HOURS: env.int(24, 24, 24 * 90),
+    IDEMPOTENCY_LEASE_MS: env.int(30_000, 1_000, 600_000),
+    IDEMPOTENCY_CLEANUP_INTERVAL_MS: env.int(600_000, 0, 86_400_000),
+    BODY_LIMIT_BYTES: env.int(65_536, 1_024, 10_485_760),
+    CE_SOURCE: env.string("/order-service/api"),
+    SHUTDOWN_TIMEOUT_MS: env.int(20_000, 0, 600_000),
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const c = dataset.value;
+    const issue = (key: string, message: string) =>
+      addIssue({ message, path: [{ type: "object", origin: "value", input: c, key, value: (c as Record<string, unknown>)[key] }] });
+    if (!c.JWT_SECRET === !c.JWKS_URL) issue("JWT_SECRET", "set exactly one of JWT_SECRET (HMAC) and JWKS_URL (RS/ES/PS/EdDSA)");
+    const alg = c.JWT_ALG ?? (c.JWT_SECRET ? "HS256" : undefined);
+    if (!alg) issue("JWT_ALG", "required with JWKS_URL (e.g. RS256 or ES256)");
+    else if (c.JWT_SECRET && !(HMAC_ALGS as readonly string[]).includes(alg)) issue("JWT_ALG", "must be HS256/HS384/HS512 with JWT_SECRET");
+    else if (c.JWKS_URL && (HMAC_ALGS as readonly string[]).includes(alg))
+      issue("JWT_ALG", "must be an asymmetric algorithm with JWKS_URL");
+  }),
+);
+
+export type ApiConfig = v.InferOutput<typeof ApiConfigSchema>;

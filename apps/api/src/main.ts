@@ -1,0 +1,37 @@
+import { migrate } from "@orders/db";
+import { createLogger, installShutdown, loadConfig, waitForDependency } from "@orders/runtime";
+import { type ApiConfig, ApiConfigSchema } from "./config.ts";
+import { createApi, listen, scheduleIdempotencyCleanup } from "./wiring.ts";
+
+let config: ApiConfig;
+try {
+  config = loadConfig(ApiConfigSchema);
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(1);
+}
+const logger = createLogger({ service: "api", level: config.LOG_LEVEL });
+const shutdown = installShutdown(logger, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+
+if (!config.DATABASE_URL) {
+  // DESIGN §7: with no DATABASE_URL, run on a throw-away local PostgreSQL (demo/dev only).
+  const { startLocalPostgres } = await import("@orders/local-postgres");
+  const pg = await startLocalPostgres();
+  await migrate(pg.url);
+  shutdown.onShutdown("local-postgres", () => pg.stop());
+  config = { ...config, DATABASE_URL: pg.url };
+  logger.warn("DATABASE_URL not set: started a throw-away local PostgreSQL", { url: pg.url });
+}
+
+let draining = false;
+const api = createApi(config, logger, { isDraining: () => draining });
+shutdown.onShutdown("database pool", () => api.pool.end());
+await waitForDependency("PostgreSQL", () => api.pool.query("SELECT 1"), logger);
+shutdown.onShutdown("idempotency clean-up", scheduleIdempotencyCleanup(api.pool, config.IDEMPOTENCY_CLEANUP_INTERVAL_MS, logger));
+
+const server = await listen(api.app.fetch, config.PORT, config.HOST);
+shutdown.onShutdown("http server", async () => {
+  draining = true;
+  await server.close();
+});
+logger.info("api listening", { url: server.url, inventory: config.INVENTORY_URL });

@@ -1,0 +1,63 @@
+import { AppError, EXTERNAL_ID_PATTERN } from "@orders/domain";
+import type { MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { jwk } from "hono/jwk";
+import { jwt } from "hono/jwt";
+import type { HonoJsonWebKey } from "hono/utils/jwt/jws";
+import type { AppEnv } from "../env.ts";
+import { withHeaders } from "./problem.ts";
+
+export const AUTH_REALM = "orders";
+
+export type AuthOptions = (
+  | { readonly kind: "hmac"; readonly secret: string; readonly alg: "HS256" | "HS384" | "HS512" }
+  | { readonly kind: "jwks"; readonly keys: () => Promise<JsonWebKeyWithKid[]>; readonly alg: AsymmetricAlg }
+) & { readonly issuer?: string; readonly audience?: string };
+
+export type AsymmetricAlg = "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512" | "EdDSA";
+export type JsonWebKeyWithKid = HonoJsonWebKey;
+
+/** A 401 with the challenge header the problem mapper puts on the response. */
+export const unauthorized = (detail: string, challenge: string, cause?: unknown) =>
+  withHeaders(new AppError("UNAUTHORIZED", detail, { cause }), { "WWW-Authenticate": challenge });
+
+const invalidToken = (detail: string) =>
+  unauthorized(detail, `Bearer realm="${AUTH_REALM}", error="invalid_token", error_description="${detail}"`);
+
+/**
+ * Bearer JWT auth on hono's built-in jwt/jwk middleware: the algorithm is pinned by
+ * configuration (a token's own `alg` never chooses it), `exp` is required (hono checks it
+ * only when present), `iss`/`aud` are checked when configured, `sub` must be a user id.
+ * Sets `user` = { id: sub, admin: role === "admin" }.
+ */
+export function authMiddleware(options: AuthOptions): MiddlewareHandler<AppEnv> {
+  const verification = {
+    exp: true,
+    nbf: true,
+    iat: true,
+    ...(options.issuer ? { iss: options.issuer } : {}),
+    ...(options.audience ? { aud: options.audience } : {}),
+  };
+  const verify: MiddlewareHandler =
+    options.kind === "hmac"
+      ? jwt({ secret: options.secret, alg: options.alg, realm: AUTH_REALM, verification })
+      : jwk({ keys: () => options.keys(), alg: [options.alg], realm: AUTH_REALM, verification });
+
+  return async (c, next) => {
+    try {
+      await verify(c, async () => {});
+    } catch (error) {
+      if (error instanceof HTTPException && error.status === 401) {
+        const challenge = error.res?.headers.get("WWW-Authenticate") ?? `Bearer realm="${AUTH_REALM}"`;
+        throw unauthorized(error.message === "Unauthorized" ? "invalid or expired token" : error.message, challenge, error);
+      }
+      // Only the key fetch throws anything else (hono rethrows plain Errors from `keys`).
+      throw new AppError("DEPENDENCY_UNAVAILABLE", "signing keys unavailable", { retriable: true, cause: error });
+    }
+    const payload = c.get("jwtPayload" as never) as Record<string, unknown> | undefined;
+    if (!payload || typeof payload.exp !== "number") throw invalidToken("token has no exp claim");
+    if (typeof payload.sub !== "string" || !EXTERNAL_ID_PATTERN.test(payload.sub)) throw invalidToken("token sub is not a user id");
+    c.set("user", { id: payload.sub, admin: payload.role === "admin" });
+    await next();
+  };
+}

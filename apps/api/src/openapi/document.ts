@@ -1,0 +1,195 @@
+import { CreateOrderRequestSchema, MAX_ITEMS, ORDER_STATUSES } from "@orders/domain";
+import {
+  CursorSchema,
+  HealthSchema,
+  IdempotencyKeySchema,
+  OrderIdParamSchema,
+  OrderPageSchema,
+  OrderSchema,
+  OrderSummarySchema,
+  ProblemSchema,
+  UserIdParamSchema,
+} from "../schemas.ts";
+import { schemaOf } from "./json-schema.ts";
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ "application/json": { schema } });
+const problem = (description: string, headers?: Record<string, unknown>) => ({
+  description,
+  content: { "application/problem+json": { schema: ref("Problem") } },
+  ...(headers ? { headers } : {}),
+});
+const retryAfter = { "Retry-After": { description: "seconds to wait before retrying", schema: { type: "string", pattern: "^[0-9]+$" } } };
+const authFailures = {
+  "401": problem("missing or invalid bearer token", {
+    "WWW-Authenticate": { description: "Bearer challenge", schema: { type: "string" } },
+  }),
+};
+const common = {
+  "400": problem("invalid input; `errors` names each bad field"),
+  ...authFailures,
+  "500": problem("unexpected failure (no internals revealed)"),
+  "503": problem("a dependency is unavailable", retryAfter),
+};
+
+const limitParam = {
+  name: "limit",
+  in: "query",
+  required: false,
+  description: "page size, 1–100 (default 20)",
+  schema: { type: "string", pattern: "^[0-9]{1,3}$" },
+};
+const cursorParam = {
+  name: "cursor",
+  in: "query",
+  required: false,
+  description: "nextCursor of the previous page",
+  schema: schemaOf(CursorSchema),
+};
+const orderIdParam = { name: "id", in: "path", required: true, schema: schemaOf(OrderIdParamSchema, { format: "uuid" }) };
+const pageResponses = { "200": { description: "one page, newest first", content: json(ref("OrderPage")) }, ...common };
+
+/**
+ * The OpenAPI 3.1 document of the API, generated from the valibot schemas that validate the
+ * requests and describe the responses (src/schemas.ts and @orders/domain).
+ */
+export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Record<string, unknown> {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Order Service API",
+      version: "1.0.0",
+      description:
+        "Orders with idempotent creation, owner/admin access and a transactional outbox. Errors are RFC 9457 application/problem+json.",
+    },
+    ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
+    security: [{ bearerAuth: [] }],
+    paths: {
+      "/api/orders": {
+        post: {
+          operationId: "createOrder",
+          summary: "Create an order (prices come from the Inventory service's quote)",
+          parameters: [
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: true,
+              description: "1–255 printable ASCII characters, scoped per user, kept at least 24 h",
+              schema: schemaOf(IdempotencyKeySchema),
+            },
+            { name: "traceparent", in: "header", required: false, schema: { type: "string" } },
+          ],
+          requestBody: { required: true, content: json(ref("CreateOrderRequest")) },
+          responses: {
+            "201": {
+              description: "created (or replayed: same key and body)",
+              headers: {
+                Location: { required: true, schema: { type: "string" } },
+                "Idempotent-Replayed": { description: "`true` on a replay", schema: { type: "string", enum: ["true"] } },
+              },
+              content: json(ref("Order")),
+            },
+            ...common,
+            "403": problem("userId is not the authenticated user"),
+            "409": problem("a request with this key is still running", retryAfter),
+            "413": problem("body too large"),
+            "415": problem("body is not application/json"),
+            "422": problem("key reused with a different body, unknown product or not enough stock"),
+          },
+        },
+        get: {
+          operationId: "listOrders",
+          summary: "All users' orders (admin)",
+          parameters: [
+            limitParam,
+            cursorParam,
+            { name: "status", in: "query", required: false, schema: { type: "string", enum: [...ORDER_STATUSES] } },
+            { name: "userId", in: "query", required: false, schema: schemaOf(UserIdParamSchema) },
+          ],
+          responses: { ...pageResponses, "403": problem("not an admin") },
+        },
+      },
+      "/api/orders/{id}": {
+        get: {
+          operationId: "getOrder",
+          summary: "One order with items, statuses and timeline (owner or admin)",
+          parameters: [orderIdParam],
+          responses: {
+            "200": { description: "the order", content: json(ref("Order")) },
+            ...common,
+            "404": problem("not found or not yours"),
+          },
+        },
+      },
+      "/api/orders/user/{userId}": {
+        get: {
+          operationId: "listUserOrders",
+          summary: "A user's orders, newest first (that user or admin)",
+          parameters: [{ name: "userId", in: "path", required: true, schema: schemaOf(UserIdParamSchema) }, limitParam, cursorParam],
+          responses: { ...pageResponses, "403": problem("another user's history") },
+        },
+      },
+      "/api/orders/{id}/cancel": {
+        post: {
+          operationId: "cancelOrder",
+          summary: "Cancel a PENDING or CONFIRMED order (owner or admin)",
+          parameters: [orderIdParam],
+          responses: {
+            "200": { description: "the order, now CANCELLED", content: json(ref("Order")) },
+            ...common,
+            "404": problem("not found or not yours"),
+            "409": problem("not cancellable in its status"),
+            "413": problem("body too large"),
+          },
+        },
+      },
+      "/healthz": {
+        get: { operationId: "healthz", security: [], responses: { "200": { description: "alive", content: json(ref("Health")) } } },
+      },
+      "/readyz": {
+        get: {
+          operationId: "readyz",
+          security: [],
+          responses: {
+            "200": { description: "ready", content: json(ref("Health")) },
+            "503": { description: "not ready", content: json(ref("Health")) },
+          },
+        },
+      },
+      "/metrics": {
+        get: {
+          operationId: "metrics",
+          security: [],
+          responses: { "200": { description: "Prometheus text format", content: { "text/plain": { schema: { type: "string" } } } } },
+        },
+      },
+      "/openapi.json": {
+        get: {
+          operationId: "openapi",
+          security: [],
+          responses: { "200": { description: "this document", content: json({ type: "object" }) } },
+        },
+      },
+      "/docs": {
+        get: {
+          operationId: "docs",
+          security: [],
+          responses: { "200": { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } } },
+        },
+      },
+    },
+    components: {
+      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+      schemas: {
+        CreateOrderRequest: schemaOf(CreateOrderRequestSchema, {
+          description: `1–${MAX_ITEMS} items with distinct productIds; unknown fields are rejected`,
+        }),
+        Order: schemaOf(OrderSchema),
+        OrderSummary: schemaOf(OrderSummarySchema),
+        OrderPage: schemaOf(OrderPageSchema),
+        Problem: schemaOf(ProblemSchema),
+        Health: schemaOf(HealthSchema),
+      },
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import { getOrderDetail, listOrders, type Pool } from "@orders/db";
+import { AppError, CreateOrderRequestSchema, isUuid, parseOrThrow, toFieldIssues } from "@orders/domain";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import * as v from "valibot";
+import type { AppEnv } from "../env.ts";
+import type { ApiMetrics } from "../metrics.ts";
+import { readJson } from "../middleware/json-body.ts";
+import { AdminPageQuerySchema, IdempotencyKeySchema, OrderIdParamSchema, UserIdParamSchema, UserPageQuerySchema } from "../schemas.ts";
+import { type CancelOrderDeps, cancelOrder } from "../services/cancel-order.ts";
+import { type CreateOrderDeps, createOrderIdempotently } from "../services/create-order.ts";
+import { toOrderSummaryView, toOrderView } from "../services/order-view.ts";
+
+export interface OrderRouteDeps extends CreateOrderDeps, CancelOrderDeps {
+  readonly pool: Pool;
+  readonly metrics: ApiMetrics;
+  readonly bodyLimitBytes: number;
+}
+
+const param = <S extends v.GenericSchema>(schema: S, value: string | undefined, name: string): v.InferOutput<S> => {
+  const r = v.safeParse(schema, value);
+  if (r.success) return r.output;
+  throw new AppError("VALIDATION_FAILED", `invalid ${name}`, {
+    issues: toFieldIssues(r.issues).map((i) => ({ pointer: `/${name}`, detail: i.detail })),
+  });
+};
+
+/** Cursors are opaque: base64url of the last id of the previous page. */
+const encodeCursor = (id: string) => Buffer.from(id, "utf8").toString("base64url");
+function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const id = Buffer.from(cursor, "base64url").toString("utf8");
+  if (!isUuid(id))
+    throw new AppError("VALIDATION_FAILED", "invalid cursor", {
+      issues: [{ pointer: "/cursor", detail: "not a cursor from a previous page" }],
+    });
+  return id;
+}
+
+const queryIssues = (error: unknown) => {
+  if (error instanceof AppError && error.code === "VALIDATION_FAILED") {
+    return new AppError("VALIDATION_FAILED", "invalid query", { issues: error.issues });
+  }
+  return error;
+};
+
+export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const limit = bodyLimit({
+    maxSize: deps.bodyLimitBytes,
+    onError: () => {
+      throw new HTTPException(413, { message: `the body must not exceed ${deps.bodyLimitBytes} bytes` });
+    },
+  });
+
+  app.post("/", limit, async (c) => {
+    const body = await readJson(c, CreateOrderRequestSchema, "order");
+    const rawKey = c.req.header("idempotency-key");
+    const key = param(IdempotencyKeySchema, rawKey, "Idempotency-Key");
+    let result: Awaited<ReturnType<typeof createOrderIdempotently>>;
+    try {
+      result = await createOrderIdempotently(deps, {
+        user: c.get("user"),
+        body,
+        idempotencyKey: key,
+        requestId: c.get("requestId"),
+        traceparent: c.req.header("traceparent") ?? null,
+      });
+    } catch (error) {
+      if (error instanceof AppError && error.code === "IDEMPOTENCY_KEY_IN_FLIGHT") deps.metrics.idempotency.inc({ outcome: "in_flight" });
+      if (error instanceof AppError && error.code === "IDEMPOTENCY_KEY_REUSED") deps.metrics.idempotency.inc({ outcome: "reused" });
+      throw error;
+    }
+    deps.metrics.idempotency.inc({ outcome: result.replayed ? "replayed" : "created" });
+    const headers: Record<string, string> = { ...result.headers };
+    if (result.replayed) headers["Idempotent-Replayed"] = "true";
+    return c.body(result.body, result.status as 201, headers);
+  });
+
+  app.get("/user/:userId", async (c) => {
+    const userId = param(UserIdParamSchema, c.req.param("userId"), "userId");
+    const user = c.get("user");
+    if (!user.admin && user.id !== userId) throw new AppError("FORBIDDEN", "you may list only your own orders");
+    const query = (() => {
+      try {
+        return parseOrThrow(UserPageQuerySchema, c.req.query(), "query");
+      } catch (error) {
+        throw queryIssues(error);
+      }
+    })();
+    const page = await listOrders(deps.pool, { userId, limit: query.limit, beforeId: decodeCursor(query.cursor) });
+    return c.json({ items: page.items.map(toOrderSummaryView), nextCursor: page.nextBeforeId ? encodeCursor(page.nextBeforeId) : null });
+  });
+
+  app.get("/:id", async (c) => {
+    const id = param(OrderIdParamSchema, c.req.param("id"), "id");
+    const user = c.get("user");
+    const order = await getOrderDetail(deps.pool, id.toLowerCase());
+    // Another user's order is indistinguishable from a missing one (no IDOR oracle).
+    if (!order || (!user.admin && order.userId !== user.id)) throw new AppError("NOT_FOUND", "order not found");
+    return c.json(toOrderView(order));
+  });
+
+  app.get("/", async (c) => {
+    if (!c.get("user").admin) throw new AppError("FORBIDDEN", "listing all orders needs the admin role");
+    const query = (() => {
+      try {
+        return parseOrThrow(AdminPageQuerySchema, c.req.query(), "query");
+      } catch (error) {
+        throw queryIssues(error);
+      }
+    })();
+    const page = await listOrders(deps.pool, {
+      ...(query.userId ? { userId: query.userId } : {}),
+      ...(query.status ? { status: query.status } : {}),
+      limit: query.limit,
+      beforeId: decodeCursor(query.cursor),
+    });
+    return c.json({ items: page.items.map(toOrderSummaryView), nextCursor: page.nextBeforeId ? encodeCursor(page.nextBeforeId) : null });
+  });
+
+  app.post("/:id/cancel", limit, async (c) => {
+    const id = param(OrderIdParamSchema, c.req.param("id"), "id");
+    const view = await cancelOrder(deps, {
+      user: c.get("user"),
+      orderId: id.toLowerCase(),
+      requestId: c.get("requestId"),
+      traceparent: c.req.header("traceparent") ?? null,
+    });
+    return c.json(view);
+  });
+
+  return app;
+}

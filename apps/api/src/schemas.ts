@@ -1,0 +1,106 @@
+import {
+  CurrencySchema,
+  DELIVERY_STATUSES,
+  ExternalIdSchema,
+  INVENTORY_STATUSES,
+  ORDER_STATUSES,
+  PAYMENT_METHODS,
+  PAYMENT_STATUSES,
+  UuidSchema,
+} from "@orders/domain";
+import * as v from "valibot";
+
+/*
+ * Every request and response shape of the HTTP API as valibot schemas: requests are validated
+ * with them and the OpenAPI document is generated from them (src/openapi/), one source of truth.
+ * The create-order body is CreateOrderRequestSchema from @orders/domain.
+ */
+
+/** Money on the wire: decimal string (a regex so it survives JSON Schema conversion). */
+const Money = v.pipe(v.string(), v.regex(/^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$/), v.description('decimal string, e.g. "123.45"'));
+const Timestamp = v.pipe(v.string(), v.isoTimestamp());
+
+export const OrderIdParamSchema = UuidSchema;
+export const UserIdParamSchema = ExternalIdSchema;
+
+/** 1–255 printable ASCII characters, scoped per user. */
+export const IdempotencyKeySchema = v.pipe(
+  v.string("Idempotency-Key header is required"),
+  v.regex(/^[\x20-\x7E]{1,255}$/, "must be 1–255 printable ASCII characters"),
+);
+
+export const LimitSchema = v.optional(
+  v.pipe(
+    v.string(),
+    v.regex(/^[0-9]{1,3}$/, "must be a whole number from 1 to 100"),
+    v.transform(Number),
+    v.minValue(1, "must be at least 1"),
+    v.maxValue(100, "must be at most 100"),
+  ),
+  "20",
+);
+export const CursorSchema = v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a cursor from a previous page")));
+
+export const UserPageQuerySchema = v.object({ limit: LimitSchema, cursor: CursorSchema });
+export const AdminPageQuerySchema = v.object({
+  limit: LimitSchema,
+  cursor: CursorSchema,
+  status: v.optional(v.picklist(ORDER_STATUSES)),
+  userId: v.optional(ExternalIdSchema),
+});
+
+const orderFields = {
+  id: UuidSchema,
+  userId: ExternalIdSchema,
+  status: v.picklist(ORDER_STATUSES),
+  inventoryStatus: v.picklist(INVENTORY_STATUSES),
+  paymentStatus: v.picklist(PAYMENT_STATUSES),
+  deliveryStatus: v.picklist(DELIVERY_STATUSES),
+  totalAmount: Money,
+  currency: CurrencySchema,
+  shippingAddress: v.string(),
+  paymentMethod: v.picklist(PAYMENT_METHODS),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+};
+
+export const OrderItemViewSchema = v.strictObject({
+  productId: ExternalIdSchema,
+  quantity: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  unitPrice: Money,
+  lineTotal: Money,
+});
+
+export const TimelineEntrySchema = v.strictObject({
+  status: v.picklist(ORDER_STATUSES),
+  reason: v.string(),
+  causedBy: v.string(),
+  at: Timestamp,
+});
+
+export const OrderSchema = v.strictObject({
+  ...orderFields,
+  items: v.array(OrderItemViewSchema),
+  timeline: v.array(TimelineEntrySchema),
+});
+
+export const OrderSummarySchema = v.strictObject({ ...orderFields, itemCount: v.pipe(v.number(), v.integer(), v.minValue(1)) });
+
+export const OrderPageSchema = v.strictObject({
+  items: v.array(OrderSummarySchema),
+  nextCursor: v.nullable(v.string()),
+});
+
+export const ProblemSchema = v.object({
+  type: v.string(),
+  title: v.string(),
+  status: v.pipe(v.number(), v.integer(), v.minValue(400), v.maxValue(599)),
+  detail: v.string(),
+  instance: v.optional(v.string()),
+  errors: v.optional(v.array(v.strictObject({ pointer: v.string(), detail: v.string() }))),
+});
+
+export const HealthSchema = v.object({ status: v.picklist(["ok", "unavailable"]) });
+
+export type OrderView = v.InferOutput<typeof OrderSchema>;
+export type OrderSummaryView = v.InferOutput<typeof OrderSummarySchema>;

@@ -1,0 +1,86 @@
+import { completeIdempotencyKey, getOrderDetail, insertNewOrder, type Pool, withTransaction } from "@orders/db";
+import { AppError, type CreateOrderRequest, type NewOrder, uuidv7 } from "@orders/domain";
+import type { Logger } from "@orders/runtime";
+import type { AuthUser } from "../env.ts";
+import type { InventoryClient } from "../inventory-client.ts";
+import { beginIdempotent, type IdempotencySettings, releaseKey, requestFingerprint, type StoredResponse } from "./idempotency.ts";
+import { toOrderView } from "./order-view.ts";
+
+export interface CreateOrderDeps {
+  readonly pool: Pool;
+  readonly inventory: InventoryClient;
+  readonly idempotency: IdempotencySettings;
+  readonly ceSource: string;
+  readonly logger: Logger;
+}
+
+export interface CreateOrderInput {
+  readonly user: AuthUser;
+  readonly body: CreateOrderRequest;
+  readonly idempotencyKey: string;
+  readonly requestId: string;
+  readonly traceparent: string | null;
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+class LeaseLost extends Error {}
+
+/**
+ * POST /api/orders, in three steps so that no database transaction spans the network call:
+ * 1. claim the Idempotency-Key with a lease (own committed statement) — or replay / 409 / 422;
+ * 2. quote the items at the Inventory service (cockatiel policy; no transaction open);
+ * 3. ONE transaction: order + items + history + OrderCreated outbox row AND the key marked
+ *    COMPLETED with the exact response bytes, only while the lease is still ours.
+ * A crash before 3 commits leaves an IN_FLIGHT key whose lease expires (a retry takes it
+ * over); after, both the order and its key exist. Never an order without its key.
+ */
+export async function createOrderIdempotently(
+  deps: CreateOrderDeps,
+  input: CreateOrderInput,
+): Promise<StoredResponse & { replayed: boolean }> {
+  const { user, body } = input;
+  if (!user.admin && body.userId !== user.id) throw new AppError("FORBIDDEN", "userId must be the authenticated user");
+
+  const scope = { userId: user.id, key: input.idempotencyKey };
+  const begin = await beginIdempotent(deps.pool, scope, requestFingerprint("POST /api/orders", body), deps.idempotency);
+  if (begin.kind === "replay") return { ...begin.response, replayed: true };
+
+  try {
+    const quote = await deps.inventory.quote(body.items);
+    const order: NewOrder = {
+      id: uuidv7(),
+      userId: body.userId,
+      items: quote.lines,
+      currency: quote.currency,
+      shippingAddress: body.shippingAddress,
+      paymentMethod: body.paymentMethod,
+      createdAt: new Date(),
+    };
+    const traceparent = input.traceparent && TRACEPARENT.test(input.traceparent) ? input.traceparent : null;
+    const response = await withTransaction(deps.pool, async (client) => {
+      await insertNewOrder(client, order, { source: deps.ceSource, traceparent, causedBy: `request:${input.requestId}` });
+      const detail = await getOrderDetail(client, order.id);
+      if (!detail) throw new AppError("INTERNAL", "order vanished inside its own transaction");
+      const stored: StoredResponse = {
+        status: 201,
+        headers: { "Content-Type": "application/json", Location: `/api/orders/${order.id}` },
+        body: JSON.stringify(toOrderView(detail)),
+      };
+      const stillOurs = await completeIdempotencyKey(client, { ...scope, leaseToken: begin.leaseToken, ...stored, orderId: order.id });
+      if (!stillOurs) throw new LeaseLost();
+      return stored;
+    });
+    return { ...response, replayed: false };
+  } catch (error) {
+    if (error instanceof LeaseLost) {
+      // Our lease ran out and another request took the key over: it owns the outcome.
+      throw new AppError("IDEMPOTENCY_KEY_IN_FLIGHT", "a request with this Idempotency-Key took over after this one stalled");
+    }
+    // Nothing was written: give the key back so that the client's retry is not blocked.
+    await releaseKey(deps.pool, scope, begin.leaseToken).catch((releaseError: unknown) =>
+      deps.logger.warn("could not release idempotency key; it frees itself when the lease expires", { err: releaseError }),
+    );
+    throw error;
+  }
+}

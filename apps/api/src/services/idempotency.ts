@@ -1,0 +1,80 @@
+import { createHash, randomUUID } from "node:crypto";
+import { claimIdempotencyKey, type Pool, releaseIdempotencyKey } from "@orders/db";
+import { AppError } from "@orders/domain";
+import { withHeaders } from "../middleware/problem.ts";
+
+export interface IdempotencySettings {
+  /** How long a claim blocks others before a retry may take it over (crash recovery). */
+  readonly leaseMs: number;
+  /** Retention of a key (≥ 24 h in production). */
+  readonly ttlMs: number;
+}
+
+/** A response exactly as first sent: replayed byte for byte. */
+export interface StoredResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export interface KeyScope {
+  readonly userId: string;
+  readonly key: string;
+}
+
+export type Begin =
+  | { readonly kind: "claimed"; readonly leaseToken: string }
+  | { readonly kind: "replay"; readonly response: StoredResponse };
+
+/** JSON with sorted keys, so `{a,b}` and `{b,a}` are the same request. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** What "the same request" means: same operation and same validated body. */
+export const requestFingerprint = (operation: string, body: unknown): string =>
+  createHash("sha256").update(operation).update("\n").update(canonical(body)).digest("hex");
+
+/**
+ * Step 1 of an idempotent request: claim the key with a lease (a committed statement of its
+ * own, visible to every concurrent request at once), or learn that the request already ran
+ * (replay), runs right now (409) or ran with another body (422).
+ */
+export async function beginIdempotent(pool: Pool, scope: KeyScope, fingerprint: string, settings: IdempotencySettings): Promise<Begin> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const leaseToken = randomUUID();
+    const outcome = await claimIdempotencyKey(pool, {
+      ...scope,
+      fingerprint,
+      leaseToken,
+      leaseMs: settings.leaseMs,
+      ttlMs: settings.ttlMs,
+    });
+    if (outcome.claimed) return { kind: "claimed", leaseToken };
+    const existing = outcome.existing;
+    if (!existing) continue; // deleted between the two statements (released or swept): claim again
+    if (existing.fingerprint !== fingerprint) {
+      throw new AppError("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request body");
+    }
+    if (existing.state === "COMPLETED" && existing.responseStatus !== null && existing.responseBody !== null) {
+      return {
+        kind: "replay",
+        response: { status: existing.responseStatus, headers: existing.responseHeaders ?? {}, body: existing.responseBody },
+      };
+    }
+    const retryAfter = Math.max(1, Math.ceil(existing.leaseRemainingMs / 1000));
+    throw withHeaders(new AppError("IDEMPOTENCY_KEY_IN_FLIGHT", "a request with this Idempotency-Key is still being processed"), {
+      "Retry-After": String(retryAfter),
+    });
+  }
+  throw new AppError("CONFLICT", "the Idempotency-Key keeps changing hands; try again", { retriable: true });
+}
+
+/** A request that failed without effect gives its key back, so the client's retry starts afresh. */
+export const releaseKey = (pool: Pool, scope: KeyScope, leaseToken: string) =>
+  releaseIdempotencyKey(pool, scope.userId, scope.key, leaseToken);

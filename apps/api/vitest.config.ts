@@ -1,0 +1,2 @@
+import { withDatabase } from "../../vitest.shared.ts";
+export default withDatabase();

@@ -1,0 +1,2 @@
+import { plain } from "../../vitest.shared.ts";
+export default plain();
