@@ -31,7 +31,8 @@ export function createJwksCache(url: string, options: { cacheSeconds: number; ti
       return await inFlight;
     } catch (error) {
       if (keys) return keys; // stale keys beat an outage of the key server
-      throw error;
+      // A plain Error: hono's jwk middleware rethrows exactly those (anything else becomes a 401).
+      throw new Error("signing keys unavailable", { cause: error });
     }
   };
 }
