@@ -1,4 +1,6 @@
 export * from "./client.ts";
 export * from "./cloudevents.ts";
+export * from "./consumer.ts";
+export * from "./dead-letter.ts";
 export * from "./producer.ts";
 export * from "./topics.ts";

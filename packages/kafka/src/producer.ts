@@ -1,4 +1,4 @@
-import { CompressionTypes, type Message as KafkaMessage, type Producer } from "kafkajs";
+import { CompressionTypes, type Message as KafkaMessage, Partitioners, type Producer } from "kafkajs";
 import type { Kafka } from "./client.ts";
 
 export type { Producer } from "kafkajs";
@@ -47,6 +47,8 @@ export function createIdempotentProducer(kafka: Kafka, options: IdempotentProduc
     idempotent: true,
     maxInFlightRequests,
     allowAutoTopicCreation: false,
+    // murmur2 of the key bytes, as Java clients (and so Kafka Connect / Debezium) partition.
+    createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: options.retries ?? 5, initialRetryTime: 100, maxRetryTime: 2_000 },
   });
 }
@@ -72,4 +74,20 @@ export async function sendRecords(
     messages: records.map(toMessage),
   });
   return result.map((r) => ({ topic: r.topicName, partition: r.partition, baseOffset: r.baseOffset ?? "-1" }));
+}
+
+/** Broker refusals caused by the record itself: sending it again cannot succeed. */
+const RECORD_ERRORS = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE", "INVALID_RECORD", "CORRUPT_MESSAGE", "INVALID_REQUIRED_ACKS"]);
+
+/**
+ * "record": the broker refused a record for what it is (too large, invalid) — retrying the
+ * same record is pointless, isolate and park it. "transient": anything else (broker down,
+ * timeouts, leader moves, an open circuit) — the record is fine, try again later.
+ */
+export function classifyPublishError(error: unknown): "record" | "transient" {
+  for (let e = error as { type?: unknown; cause?: unknown } | null, depth = 0; e && depth < 8; depth++) {
+    if (typeof e.type === "string" && RECORD_ERRORS.has(e.type)) return "record";
+    e = (e.cause as typeof e) ?? null;
+  }
+  return "transient";
 }

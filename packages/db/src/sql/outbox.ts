@@ -19,3 +19,177 @@ export const insertOutboxEvent = (e: OutboxEventRow): Query => ({
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
   values: [e.id, e.aggregateType, e.aggregateId, e.type, JSON.stringify(e.payload), e.source, e.time, e.traceparent ?? null],
 });
+
+// ——— Relay (DESIGN §6): claim, publish bookkeeping, status, retry, replay, retention ———
+
+/** What the relay reads of a row: every value that goes onto the Kafka record, verbatim. */
+const RECORD_COLUMNS = `o.id, o.aggregateid AS "aggregateId", o.type, o.payload::text AS payload,
+  o.ce_specversion AS "specVersion", o.ce_source AS source, o.ce_time AS time,
+  o.content_type AS "contentType", o.traceparent, o.sequence::text AS sequence,
+  o.attempts, o.created_at AS "createdAt"`;
+
+/**
+ * Claims the next batch to publish and returns only rows that may go out now. Run inside a
+ * transaction that stays open until Kafka acknowledged the batch and it was marked published.
+ *
+ * - Only rows whose writing transaction is older than every running one
+ *   (`txid < pg_snapshot_xmin`): a row with a lower sequence that commits late is never
+ *   overtaken, because nothing at or above the oldest running transaction is read yet.
+ * - `FOR UPDATE SKIP LOCKED`: concurrent relays take disjoint rows.
+ * - A row is returned only if every earlier unpublished row of its aggregate is in this same
+ *   batch; rows held by another relay, parked rows and not-yet-eligible rows hold back the
+ *   later rows of their aggregate (and only of their aggregate).
+ */
+export const claimOutboxBatch = (limit: number): Query => ({
+  name: "outbox.claim_batch",
+  text: `WITH claimed AS (
+           SELECT sequence, aggregateid
+             FROM outbox
+            WHERE published_at IS NULL AND parked_at IS NULL
+              AND txid < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY sequence
+            LIMIT $1
+              FOR UPDATE SKIP LOCKED
+         )
+         SELECT ${RECORD_COLUMNS}
+           FROM claimed c JOIN outbox o ON o.sequence = c.sequence
+          WHERE NOT EXISTS (
+                  SELECT 1 FROM outbox e
+                   WHERE e.aggregateid = c.aggregateid AND e.sequence < c.sequence AND e.published_at IS NULL
+                     AND e.sequence NOT IN (SELECT sequence FROM claimed))
+          ORDER BY o.sequence`,
+  values: [limit],
+});
+
+/** `clock_timestamp()`, not `now()`: the ack time, not the start of the claiming transaction. */
+export const markOutboxPublished = (sequences: readonly string[]): Query => ({
+  name: "outbox.mark_published",
+  text: `UPDATE outbox SET published_at = clock_timestamp(), last_error = NULL
+          WHERE sequence = ANY($1::bigint[]) AND published_at IS NULL`,
+  values: [sequences],
+});
+
+/**
+ * Records a failed attempt. `park` = the failure is the row's own (the broker refuses the
+ * record): after `maxAttempts` such failures the row is parked and waits for an operator.
+ */
+export const recordOutboxFailure = (sequences: readonly string[], error: string, park: boolean, maxAttempts: number): Query => ({
+  name: "outbox.record_failure",
+  text: `UPDATE outbox SET attempts = attempts + 1, last_error = left($2, 2000),
+                parked_at = CASE WHEN $3::boolean AND attempts + 1 >= $4 THEN clock_timestamp() ELSE parked_at END
+          WHERE sequence = ANY($1::bigint[]) AND published_at IS NULL
+      RETURNING sequence::text AS sequence, parked_at IS NOT NULL AS parked`,
+  values: [sequences, error, park, maxAttempts],
+});
+
+/** Backlog, age of the oldest unpublished row, parked rows, rows not yet readable (gap). */
+export const selectOutboxStatus = (): Query => ({
+  text: `SELECT count(*) FILTER (WHERE parked_at IS NULL)::bigint::text AS backlog,
+                count(*) FILTER (WHERE parked_at IS NOT NULL)::bigint::text AS parked,
+                count(*) FILTER (WHERE attempts > 0 AND parked_at IS NULL)::bigint::text AS retrying,
+                count(*) FILTER (WHERE txid >= pg_snapshot_xmin(pg_current_snapshot()))::bigint::text AS "notYetVisible",
+                extract(epoch FROM clock_timestamp() - min(created_at))::float8 AS "oldestAgeSeconds",
+                min(sequence)::text AS "oldestSequence"
+           FROM outbox WHERE published_at IS NULL`,
+  values: [],
+});
+
+export const selectOutboxTypeCounts = (): Query => ({
+  text: `SELECT type, count(*) FILTER (WHERE published_at IS NULL AND parked_at IS NULL)::bigint::text AS unpublished,
+                count(*) FILTER (WHERE parked_at IS NOT NULL)::bigint::text AS parked,
+                count(*) FILTER (WHERE published_at IS NOT NULL)::bigint::text AS published
+           FROM outbox GROUP BY type ORDER BY type`,
+  values: [],
+});
+
+/** Publish lag of recently published rows: commit→ack as seen by the database clocks. */
+export const selectRecentPublishLag = (windowSeconds: number): Query => ({
+  text: `SELECT count(*)::bigint::text AS published,
+                (percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM published_at - created_at)))::float8 AS p50,
+                (percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM published_at - created_at)))::float8 AS p99,
+                max(published_at) AS "lastPublishedAt"
+           FROM outbox WHERE published_at > clock_timestamp() - make_interval(secs => $1)`,
+  values: [windowSeconds],
+});
+
+export const selectParkedRows = (limit: number): Query => ({
+  text: `SELECT id, aggregateid AS "aggregateId", type, sequence::text AS sequence, attempts, last_error AS "lastError",
+                parked_at AS "parkedAt", created_at AS "createdAt"
+           FROM outbox WHERE parked_at IS NOT NULL ORDER BY sequence LIMIT $1`,
+  values: [limit],
+});
+
+/** Un-parks rows (all, or one aggregate's) and resets their attempt count. */
+export const unparkOutboxRows = (aggregateId: string | null): Query => ({
+  text: `UPDATE outbox SET parked_at = NULL, attempts = 0
+          WHERE parked_at IS NOT NULL AND published_at IS NULL AND ($1::text IS NULL OR aggregateid = $1)
+      RETURNING sequence::text AS sequence`,
+  values: [aggregateId],
+});
+
+export interface ReplayFilter {
+  /** Inclusive sequence bounds (resolved from timestamps by the caller when needed). */
+  readonly fromSequence: string;
+  readonly toSequence: string;
+  readonly fromTime?: Date | null;
+  readonly toTime?: Date | null;
+  readonly aggregateId?: string | null;
+  readonly type?: string | null;
+}
+
+const REPLAY_WHERE = `published_at IS NOT NULL AND sequence BETWEEN $1::bigint AND $2::bigint
+  AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at < $4)
+  AND ($5::text IS NULL OR aggregateid = $5) AND ($6::text IS NULL OR type = $6)`;
+
+const replayValues = (f: ReplayFilter) => [
+  f.fromSequence,
+  f.toSequence,
+  f.fromTime ?? null,
+  f.toTime ?? null,
+  f.aggregateId ?? null,
+  f.type ?? null,
+];
+
+export const countReplayRows = (f: ReplayFilter): Query => ({
+  text: `SELECT count(*)::bigint::text AS count FROM outbox WHERE ${REPLAY_WHERE}`,
+  values: replayValues(f),
+});
+
+/** One keyset page of already-published rows, in sequence order, after `afterSequence`. */
+export const selectReplayPage = (f: ReplayFilter, afterSequence: string, limit: number): Query => ({
+  text: `SELECT ${RECORD_COLUMNS} FROM outbox o
+          WHERE ${REPLAY_WHERE} AND sequence > $7::bigint
+          ORDER BY sequence LIMIT $8`,
+  values: [...replayValues(f), afterSequence, limit],
+});
+
+/** Smallest and largest sequence (for open-ended replay ranges). */
+export const selectSequenceBounds = (): Query => ({
+  text: `SELECT coalesce(min(sequence), 0)::text AS min, coalesce(max(sequence), 0)::text AS max FROM outbox`,
+  values: [],
+});
+
+/** Retention: at most `limit` published rows older than `olderThanSeconds`, oldest first. */
+export const deletePublishedOutboxRows = (olderThanSeconds: number, limit: number): Query => ({
+  name: "outbox.retention",
+  text: `DELETE FROM outbox WHERE sequence IN (
+           SELECT sequence FROM outbox
+            WHERE published_at IS NOT NULL AND published_at < clock_timestamp() - make_interval(secs => $1)
+            ORDER BY published_at LIMIT $2)`,
+  values: [olderThanSeconds, limit],
+});
+
+/**
+ * Are there unpublished rows that are not held back by a parked row? (The relay polls briefly
+ * while this is true and a claim returned nothing: rows waiting for an older transaction or
+ * for another relay's batch become readable without a new NOTIFY.)
+ */
+export const selectOutboxHasPending = (): Query => ({
+  name: "outbox.has_pending",
+  text: `SELECT EXISTS (
+           SELECT 1 FROM outbox o
+            WHERE o.published_at IS NULL AND o.parked_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.aggregateid = o.aggregateid AND p.sequence < o.sequence AND p.parked_at IS NOT NULL)
+         ) AS pending`,
+  values: [],
+});

@@ -1,0 +1,119 @@
+import { createPool } from "@orders/db";
+import { createIdempotentProducer, createKafka, ensureTopics, parseBrokers, projectTopics, topicNamesFrom } from "@orders/kafka";
+import {
+  createPublisher,
+  createRelayMetrics,
+  type DrainResult,
+  listenForOutbox,
+  refreshGauges,
+  startRelayJobs,
+  startRelayLoop,
+} from "@orders/outbox-relay";
+import { createMetricsRegistry, type Logger, waitForDependency } from "@orders/runtime";
+import type { RelayConfig } from "./config.ts";
+import { serveMetrics } from "./http.ts";
+import { publishPolicy } from "./policies.ts";
+
+export interface RunningRelay {
+  readonly metricsUrl: string;
+  /** Stop intake, finish the batch in flight, close everything (reverse order of start). */
+  stop(): Promise<void>;
+}
+
+/** Wires one relay instance; `config.DATABASE_URL` and `config.KAFKA_BROKERS` must be set. */
+export async function startRelay(
+  config: RelayConfig,
+  logger: Logger,
+  hooks: { onBatch?: (r: DrainResult) => void } = {},
+): Promise<RunningRelay> {
+  const databaseUrl = config.DATABASE_URL as string;
+  const stops: { name: string; stop: () => Promise<void> | void }[] = [];
+  const stopAll = async () => {
+    for (const { name, stop } of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        logger.error("relay stop step failed", { step: name, err: error });
+      }
+    }
+  };
+  try {
+    const pool = createPool({ connectionString: databaseUrl, max: config.DATABASE_POOL_MAX, applicationName: "relay" });
+    stops.push({ name: "database pool", stop: () => pool.end() });
+    await waitForDependency("PostgreSQL", () => pool.query("SELECT 1"), logger);
+
+    const kafka = createKafka({
+      brokers: parseBrokers(config.KAFKA_BROKERS as string),
+      clientId: config.KAFKA_CLIENT_ID,
+      logLevel: "error",
+    });
+    const topics = topicNamesFrom(config);
+    if (config.KAFKA_CREATE_TOPICS) {
+      await waitForDependency(
+        "Kafka",
+        () => ensureTopics(kafka, projectTopics(topics, config.KAFKA_TOPIC_PARTITIONS, config.KAFKA_REPLICATION_FACTOR)),
+        logger,
+      );
+    }
+    const producer = createIdempotentProducer(kafka);
+    await waitForDependency("Kafka", () => producer.connect(), logger);
+    stops.push({ name: "kafka producer", stop: () => producer.disconnect() });
+
+    const registry = createMetricsRegistry("relay");
+    const metrics = createRelayMetrics(registry);
+    const { policy, breaker } = publishPolicy(config);
+    const publisher = createPublisher({ producer, topic: topics.orders, policy, breaker });
+
+    const loop = startRelayLoop({
+      pool,
+      publisher,
+      logger,
+      metrics,
+      batchSize: config.RELAY_BATCH_SIZE,
+      maxAttempts: config.RELAY_MAX_ATTEMPTS,
+      sweepIntervalMs: config.RELAY_SWEEP_INTERVAL_MS,
+      pendingPollMs: config.RELAY_PENDING_POLL_MS,
+      backoffMs: config.RELAY_BACKOFF_MS,
+      maxBackoffMs: config.RELAY_MAX_BACKOFF_MS,
+      ...(hooks.onBatch ? { onBatch: hooks.onBatch } : {}),
+    });
+    // Registered after the producer and pool: stopped first, so the batch in flight finishes.
+    stops.push({ name: "drain loop", stop: () => loop.stop() });
+
+    const notifier = listenForOutbox(databaseUrl, () => loop.wake(), logger);
+    stops.push({ name: "listen", stop: () => notifier.stop() });
+
+    const gauges = setInterval(() => {
+      refreshGauges(pool, metrics).catch((error: unknown) => logger.warn("gauge refresh failed", { err: error }));
+    }, config.RELAY_GAUGE_INTERVAL_MS);
+    gauges.unref();
+    stops.push({ name: "gauges", stop: () => clearInterval(gauges) });
+
+    if (config.RELAY_JOBS) {
+      const boss = await startRelayJobs({
+        connectionString: databaseUrl,
+        pool,
+        publisher,
+        logger,
+        metrics,
+        retentionSeconds: config.RELAY_RETENTION_SECONDS,
+        schedule: {
+          sweepCron: config.RELAY_SWEEP_CRON,
+          retentionCron: config.RELAY_RETENTION_CRON,
+          metricsCron: config.RELAY_METRICS_CRON,
+        },
+        wake: () => loop.wake(),
+      });
+      // Before the loop stops: no new replay job starts, a running one finishes.
+      stops.push({ name: "pg-boss", stop: () => boss.stop({ graceful: true, timeout: config.SHUTDOWN_TIMEOUT_MS }) });
+    }
+
+    const server = await serveMetrics(registry, config.METRICS_PORT, config.HOST);
+    stops.push({ name: "metrics server", stop: () => server.close() });
+    logger.info("relay started", { topic: topics.orders, metrics: `${server.url}/metrics`, batchSize: config.RELAY_BATCH_SIZE });
+    return { metricsUrl: `${server.url}/metrics`, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
