@@ -17,6 +17,8 @@ export interface ChargeRequest {
   readonly amount: string;
   readonly currency: string;
   readonly method: string;
+  /** Lets the simulator pick a scripted outcome; a real gateway would take the customer id. */
+  readonly userId: string;
 }
 
 export interface RefundRequest {

@@ -28,6 +28,7 @@ export async function initiatePayment(deps: PaymentJobDeps, job: InitiatePayment
     amount: order.totalAmount,
     currency: order.currency,
     method: order.paymentMethod,
+    userId: order.userId,
   });
   return "charged";
 }

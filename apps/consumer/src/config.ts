@@ -1,0 +1,56 @@
+import { topicEnvEntries, topicNamesFrom } from "@orders/kafka";
+import type { LifecycleConsumerConfig } from "@orders/lifecycle-consumer";
+import { DEFAULT_HTTP_POLICY, env } from "@orders/runtime";
+import * as v from "valibot";
+
+/** The consumer's environment (docs/configuration.md). */
+export const ConsumerEnvSchema = v.object({
+  DATABASE_URL: env.url(),
+  KAFKA_BROKERS: env.list(),
+  ...topicEnvEntries,
+  CONSUMER_GROUP_ID: env.string("order-consumer"),
+  PAYMENT_URL: env.url(),
+  PAYMENT_MAX_ATTEMPTS: env.int(3, 1, 20),
+  PAYMENT_TIMEOUT_MS: env.int(DEFAULT_HTTP_POLICY.timeoutMs, 1, 120_000),
+  PAYMENT_HTTP_RETRIES: env.int(DEFAULT_HTTP_POLICY.retries, 0, 20),
+  PAYMENT_BREAKER_THRESHOLD: env.int(DEFAULT_HTTP_POLICY.breakerThreshold, 1, 1_000),
+  PAYMENT_BREAKER_HALF_OPEN_MS: env.int(DEFAULT_HTTP_POLICY.halfOpenAfterMs, 100, 600_000),
+  JOB_RETRY_LIMIT: env.int(5, 0, 100),
+  PENDING_DEADLINE_MS: env.int(120_000, 1_000, 7 * 24 * 3_600_000),
+  DEADLINE_SWEEP_CRON: env.string("*/15 * * * * *"),
+  CONSUMER_CHUNK_SIZE: env.int(200, 1, 5_000),
+  CONSUMER_PARTITIONS_CONCURRENTLY: env.int(3, 1, 64),
+  DB_POOL_MAX: env.int(8, 1, 200),
+  RUN_JOB_WORKERS: env.bool(true),
+  METRICS_PORT: env.int(9102, 0, 65_535),
+  METRICS_HOST: env.string("127.0.0.1"),
+  LOG_LEVEL: env.logLevel(),
+});
+
+export type ConsumerEnv = v.InferOutput<typeof ConsumerEnvSchema>;
+
+export const toConsumerConfig = (e: ConsumerEnv): LifecycleConsumerConfig => ({
+  databaseUrl: e.DATABASE_URL,
+  brokers: e.KAFKA_BROKERS,
+  groupId: e.CONSUMER_GROUP_ID,
+  topics: topicNamesFrom(e),
+  paymentUrl: e.PAYMENT_URL,
+  maxPaymentAttempts: e.PAYMENT_MAX_ATTEMPTS,
+  pendingDeadlineMs: e.PENDING_DEADLINE_MS,
+  deadlineCron: e.DEADLINE_SWEEP_CRON,
+  chunkSize: e.CONSUMER_CHUNK_SIZE,
+  partitionsConcurrently: e.CONSUMER_PARTITIONS_CONCURRENTLY,
+  poolMax: e.DB_POOL_MAX,
+  runJobWorkers: e.RUN_JOB_WORKERS,
+  jobRetryLimit: e.JOB_RETRY_LIMIT,
+  paymentPolicy: {
+    ...DEFAULT_HTTP_POLICY,
+    timeoutMs: e.PAYMENT_TIMEOUT_MS,
+    retries: e.PAYMENT_HTTP_RETRIES,
+    breakerThreshold: e.PAYMENT_BREAKER_THRESHOLD,
+    halfOpenAfterMs: e.PAYMENT_BREAKER_HALF_OPEN_MS,
+  },
+  metricsPort: e.METRICS_PORT,
+  metricsHost: e.METRICS_HOST,
+  source: "/order-service/consumer",
+});

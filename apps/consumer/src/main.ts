@@ -1,0 +1,33 @@
+import { createPool } from "@orders/db";
+import { createKafka } from "@orders/kafka";
+import { startLifecycleConsumer } from "@orders/lifecycle-consumer";
+import { createLogger, installShutdown, loadConfig, waitForDependency } from "@orders/runtime";
+import { ConsumerEnvSchema, toConsumerConfig } from "./config.ts";
+
+const env = (() => {
+  try {
+    return loadConfig(ConsumerEnvSchema);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+})();
+const logger = createLogger({ service: "consumer", level: env.LOG_LEVEL });
+const shutdown = installShutdown(logger);
+
+const probe = createPool({ connectionString: env.DATABASE_URL, max: 1 });
+await waitForDependency("postgresql", () => probe.query("SELECT 1"), logger);
+await probe.end();
+await waitForDependency(
+  "kafka",
+  async () => {
+    const admin = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "consumer-probe", retries: 0 }).admin();
+    await admin.connect();
+    await admin.disconnect();
+  },
+  logger,
+);
+
+const consumer = await startLifecycleConsumer(toConsumerConfig(env), logger);
+shutdown.onShutdown("consumer", () => consumer.stop());
+logger.info("consumer running", { group: env.CONSUMER_GROUP_ID, metrics: consumer.metricsUrl });

@@ -1,0 +1,3 @@
+export * from "./handler.ts";
+export * from "./metrics.ts";
+export * from "./service.ts";

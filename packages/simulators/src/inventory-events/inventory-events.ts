@@ -1,0 +1,106 @@
+import { CE_HEADERS, type ConsumedRecord } from "@orders/kafka";
+import type { StockStore } from "../inventory/stock-store.ts";
+import { answerRecord, type ChaosEmitter } from "../kafka-side/chaos-emitter.ts";
+import { between, scenarioOf } from "../kafka-side/scenario.ts";
+
+export interface InventoryEventsOptions {
+  readonly store: StockStore;
+  readonly emitter: ChaosEmitter;
+  /** Share of orders refused with InventoryFailure although stock is there. */
+  readonly failureRate: number;
+  /** Share of orders never answered (exercises the PENDING deadline). */
+  readonly silenceRate: number;
+  readonly minDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly random?: () => number;
+}
+
+type Hold = "reserved" | "failed" | "silent" | "released";
+
+export const INVENTORY_SOURCE = "/simulators/inventory";
+
+/**
+ * The Inventory service's Kafka side: OrderCreated → hold stock → InventoryReserved or
+ * InventoryFailure; OrderCancelled → give a hold back → InventoryReleased. Idempotent per
+ * order: a redelivered OrderCreated re-sends the same answer with the same id.
+ */
+export class InventoryEvents {
+  readonly #o: InventoryEventsOptions;
+  readonly #random: () => number;
+  readonly #holds = new Map<string, Hold>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  stats = { reserved: 0, failed: 0, released: 0, silent: 0 };
+
+  constructor(options: InventoryEventsOptions) {
+    this.#o = options;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Records from the `orders` topic (any order, any partition). */
+  handle = async (records: readonly ConsumedRecord[]): Promise<void> => {
+    for (const r of records) {
+      const type = r.headers[CE_HEADERS.type];
+      let body: { orderId?: string; userId?: string; items?: { productId: string; quantity: number }[] };
+      try {
+        body = JSON.parse(r.value?.toString("utf8") ?? "{}");
+      } catch {
+        continue;
+      }
+      if (!body.orderId) continue;
+      if (type === "OrderCreated") this.#onCreated(body.orderId, body.userId, body.items ?? []);
+      else if (type === "OrderCancelled") this.#onCancelled(body.orderId);
+    }
+  };
+
+  #later(fn: () => void): void {
+    const t = setTimeout(
+      () => {
+        this.#timers.delete(t);
+        fn();
+      },
+      between(this.#o.minDelayMs, this.#o.maxDelayMs, this.#random),
+    );
+    this.#timers.add(t);
+  }
+
+  #onCreated(orderId: string, userId: string | undefined, items: { productId: string; quantity: number }[]): void {
+    let hold = this.#holds.get(orderId);
+    if (hold === undefined) {
+      const scenario = scenarioOf(userId);
+      if (scenario === "inv-silent" || (scenario === null && this.#random() < this.#o.silenceRate)) hold = "silent";
+      else if (scenario === "inv-fail" || (scenario === null && this.#random() < this.#o.failureRate)) hold = "failed";
+      else hold = this.#o.store.reserve(orderId, items).ok ? "reserved" : "failed";
+      this.#holds.set(orderId, hold);
+      this.stats[hold]++;
+    }
+    const answer = hold;
+    if (answer === "silent") return;
+    this.#later(() => {
+      if (answer === "failed") {
+        this.#o.emitter.emit(
+          answerRecord(INVENTORY_SOURCE, "InventoryFailure", `inv:${orderId}:failed`, orderId, { reason: "insufficient stock" }),
+        );
+      } else {
+        // "released" too: the reservation did happen, answer it (the consumer handles the order).
+        this.#o.emitter.emit(answerRecord(INVENTORY_SOURCE, "InventoryReserved", `inv:${orderId}:reserved`, orderId, {}));
+      }
+    });
+  }
+
+  #onCancelled(orderId: string): void {
+    const hold = this.#holds.get(orderId);
+    if (hold !== "reserved" && hold !== "released") return;
+    if (hold === "reserved") {
+      this.#o.store.release(orderId);
+      this.#holds.set(orderId, "released");
+      this.stats.released++;
+    }
+    this.#later(() => this.#o.emitter.emit(answerRecord(INVENTORY_SOURCE, "InventoryReleased", `inv:${orderId}:released`, orderId, {})));
+  }
+
+  /** Pending answers are dropped (a stopped service does not answer); the emitter flushes the rest. */
+  stop(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+  }
+}

@@ -1,0 +1,3 @@
+export * from "./chaos-emitter.ts";
+export * from "./config.ts";
+export * from "./scenario.ts";

@@ -1,0 +1,61 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { createIdempotentProducer, createKafka, topicNamesFrom } from "@orders/kafka";
+import { createLogger, env, installShutdown, loadConfig } from "@orders/runtime";
+import * as v from "valibot";
+import { FaultInjector } from "../inventory/faults.ts";
+import { ChaosEmitter } from "../kafka-side/chaos-emitter.ts";
+import { chaosFrom, rateEnv, SimulatorKafkaEnv } from "../kafka-side/config.ts";
+import { createPaymentApp } from "./app.ts";
+import { PaymentService } from "./payment-service.ts";
+
+const Schema = v.object({
+  ...SimulatorKafkaEnv,
+  PORT: env.int(4002, 0, 65_535),
+  HOST: env.string("127.0.0.1"),
+  PAYMENT_FAILURE_RATE: rateEnv("0"),
+  PAYMENT_RETRYABLE_SHARE: rateEnv("0.5"),
+  PAYMENT_MIN_DELAY_MS: env.int(5, 0, 600_000),
+  PAYMENT_MAX_DELAY_MS: env.int(50, 0, 600_000),
+  PAYMENT_HTTP_FAILURE_RATE: rateEnv("0"),
+  PAYMENT_HTTP_LATENCY_MS: env.int(0, 0, 600_000),
+});
+
+const config = (() => {
+  try {
+    return loadConfig(Schema);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+})();
+const logger = createLogger({ service: "payment-simulator", level: config.LOG_LEVEL });
+const shutdown = installShutdown(logger);
+const topics = topicNamesFrom(config);
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "payment-simulator" });
+const producer = createIdempotentProducer(kafka);
+await producer.connect();
+shutdown.onShutdown("producer", () => producer.disconnect());
+const emitter = new ChaosEmitter(producer, topics.payments, chaosFrom(config));
+shutdown.onShutdown("emitter", () => emitter.close());
+const service = new PaymentService({
+  emitter,
+  failureRate: config.PAYMENT_FAILURE_RATE,
+  retryableShare: config.PAYMENT_RETRYABLE_SHARE,
+  minDelayMs: config.PAYMENT_MIN_DELAY_MS,
+  maxDelayMs: config.PAYMENT_MAX_DELAY_MS,
+});
+shutdown.onShutdown("answers", () => service.stop());
+const faults = new FaultInjector({
+  mode: "up",
+  failureRate: config.PAYMENT_HTTP_FAILURE_RATE,
+  latencyMs: config.PAYMENT_HTTP_LATENCY_MS,
+  flapEvery: 1,
+});
+const app = createPaymentApp(service, faults, emitter);
+const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+  const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+});
+shutdown.onShutdown("http", () => new Promise<void>((r) => server.close(() => r())));
+const { port } = server.address() as AddressInfo;
+logger.info("payment simulator listening", { url: `http://${config.HOST}:${port}`, chaos: emitter.settings });

@@ -1,0 +1,147 @@
+import { answerRecord, type ChaosEmitter } from "../kafka-side/chaos-emitter.ts";
+import { between, scenarioOf } from "../kafka-side/scenario.ts";
+
+export interface PaymentServiceOptions {
+  readonly emitter: ChaosEmitter;
+  /** Share of attempts that fail. */
+  readonly failureRate: number;
+  /** Of those, the share that is retryable (gateway trouble) rather than final (declined). */
+  readonly retryableShare: number;
+  readonly minDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly random?: () => number;
+}
+
+export interface ChargeInput {
+  readonly orderId: string;
+  readonly attempt: number;
+  readonly amount: string;
+  readonly currency: string;
+  readonly userId?: string | undefined;
+}
+
+type Outcome = { readonly kind: "success" } | { readonly kind: "failed"; readonly retryable: boolean; readonly reason: string };
+
+interface PaymentRecord {
+  readonly paymentId: string;
+  readonly amount: string;
+  readonly attempts: Map<number, Outcome>;
+  captured: boolean;
+  refunded: boolean;
+}
+
+export const PAYMENT_SOURCE = "/simulators/payment";
+
+/**
+ * The simulated Payment service. The order id is the idempotency key of a payment: one
+ * payment per order, captured at most once; a repeated charge for an attempt already decided
+ * re-sends that attempt's result (same message id) instead of deciding again; a charge after
+ * the capture re-sends the success. Refunds are idempotent the same way.
+ */
+export class PaymentService {
+  readonly #o: PaymentServiceOptions;
+  readonly #random: () => number;
+  readonly #payments = new Map<string, PaymentRecord>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  stats = { charges: 0, replays: 0, captured: 0, failed: 0, refunds: 0 };
+
+  constructor(options: PaymentServiceOptions) {
+    this.#o = options;
+    this.#random = options.random ?? Math.random;
+  }
+
+  charge(input: ChargeInput): { paymentId: string; replayed: boolean } {
+    this.stats.charges++;
+    let p = this.#payments.get(input.orderId);
+    if (!p) {
+      p = { paymentId: `pay_${input.orderId}`, amount: input.amount, attempts: new Map(), captured: false, refunded: false };
+      this.#payments.set(input.orderId, p);
+    }
+    const known = p.captured ? ({ kind: "success" } as const) : p.attempts.get(input.attempt);
+    const outcome = known ?? this.#decide(input);
+    if (known) this.stats.replays++;
+    else {
+      p.attempts.set(input.attempt, outcome);
+      if (outcome.kind === "success") {
+        p.captured = true;
+        this.stats.captured++;
+      } else this.stats.failed++;
+    }
+    const attempt = p.captured ? this.#capturedAttempt(p) : input.attempt;
+    const record =
+      outcome.kind === "success"
+        ? answerRecord(PAYMENT_SOURCE, "PaymentSuccess", `pay:${input.orderId}:success`, input.orderId, {
+            paymentId: p.paymentId,
+            amount: p.amount,
+            attempt,
+          })
+        : answerRecord(PAYMENT_SOURCE, "PaymentFailed", `pay:${input.orderId}:${input.attempt}:failed`, input.orderId, {
+            reason: outcome.reason,
+            retryable: outcome.retryable,
+            attempt: input.attempt,
+          });
+    this.#later(() => this.#o.emitter.emit(record));
+    return { paymentId: p.paymentId, replayed: known !== undefined };
+  }
+
+  /** false when there is no captured payment to give back. */
+  refund(orderId: string): { refundId: string } | null {
+    const p = this.#payments.get(orderId);
+    if (!p?.captured) return null;
+    if (!p.refunded) {
+      p.refunded = true;
+      this.stats.refunds++;
+    }
+    this.#later(() =>
+      this.#o.emitter.emit(
+        answerRecord(PAYMENT_SOURCE, "PaymentRefunded", `pay:${orderId}:refunded`, orderId, { paymentId: p.paymentId, amount: p.amount }),
+      ),
+    );
+    return { refundId: `ref_${orderId}` };
+  }
+
+  /** Per order: captured and refunded flags (the demo checker compares them with the database). */
+  ledger(): { orderId: string; captured: boolean; refunded: boolean; attempts: number }[] {
+    return [...this.#payments].map(([orderId, p]) => ({ orderId, captured: p.captured, refunded: p.refunded, attempts: p.attempts.size }));
+  }
+
+  #capturedAttempt(p: PaymentRecord): number {
+    for (const [n, o] of p.attempts) if (o.kind === "success") return n;
+    return 1;
+  }
+
+  #decide(input: ChargeInput): Outcome {
+    switch (scenarioOf(input.userId)) {
+      case "pay-decline":
+        return { kind: "failed", retryable: false, reason: "card declined" };
+      case "pay-flaky":
+        return { kind: "failed", retryable: true, reason: "gateway timeout" };
+      case "pay-retry":
+        return input.attempt === 1 ? { kind: "failed", retryable: true, reason: "gateway timeout" } : { kind: "success" };
+      case null:
+        break;
+      default:
+        return { kind: "success" };
+    }
+    if (this.#random() >= this.#o.failureRate) return { kind: "success" };
+    return this.#random() < this.#o.retryableShare
+      ? { kind: "failed", retryable: true, reason: "gateway timeout" }
+      : { kind: "failed", retryable: false, reason: "card declined" };
+  }
+
+  #later(fn: () => void): void {
+    const t = setTimeout(
+      () => {
+        this.#timers.delete(t);
+        fn();
+      },
+      between(this.#o.minDelayMs, this.#o.maxDelayMs, this.#random),
+    );
+    this.#timers.add(t);
+  }
+
+  stop(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+  }
+}
