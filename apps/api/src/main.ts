@@ -23,8 +23,18 @@ if (!config.DATABASE_URL) {
   logger.warn("DATABASE_URL not set: started a throw-away local PostgreSQL", { url: pg.url });
 }
 
+// Refunds of cancelled paid orders: a pg-boss job in the cancel transaction, run by the consumer.
+const { orderFollowUpEnqueuer, startBoss } = await import("@orders/jobs");
+const boss = await startBoss({ connectionString: config.DATABASE_URL as string, max: 2, supervise: false, schedule: false }).catch(
+  (error) => {
+    process.stderr.write(`job queue (pg-boss) unavailable: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);
+shutdown.onShutdown("pg-boss", () => boss.stop({ graceful: true, close: true }));
+
 let draining = false;
-const api = createApi(config, logger, { isDraining: () => draining });
+const api = createApi(config, logger, { isDraining: () => draining, enqueueFollowUps: orderFollowUpEnqueuer(boss, "api") });
 shutdown.onShutdown("database pool", () => api.pool.end());
 await waitForDependency("PostgreSQL", () => api.pool.query("SELECT 1"), logger);
 shutdown.onShutdown("idempotency clean-up", scheduleIdempotencyCleanup(api.pool, config.IDEMPOTENCY_CLEANUP_INTERVAL_MS, logger));
