@@ -1,6 +1,6 @@
 import { type Admin, Kafka, logLevel } from "kafkajs";
 
-function quietAdmin(brokers: string[], clientId: string): Admin {
+function quietKafka(brokers: string[], clientId: string): Kafka {
   return new Kafka({
     clientId,
     brokers,
@@ -8,12 +8,12 @@ function quietAdmin(brokers: string[], clientId: string): Admin {
     connectionTimeout: 2_000,
     requestTimeout: 10_000,
     retry: { retries: 0 },
-  }).admin();
+  });
 }
 
 /** True once the broker answers a metadata request (describeCluster) with itself in it. */
 export async function servesMetadata(brokers: string[]): Promise<boolean> {
-  const admin = quietAdmin(brokers, "local-kafka-probe");
+  const admin = quietKafka(brokers, "local-kafka-probe").admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
@@ -21,6 +21,34 @@ export async function servesMetadata(brokers: string[]): Promise<boolean> {
   } catch {
     return false;
   } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/**
+ * True once a consumer group and an idempotent producer would get going without errors.
+ * Right after a (re)start the group coordinator is still creating or loading
+ * `__consumer_offsets` and the broker has no producer ids yet; clients recover from that
+ * on their own, but kafkajs logs it as ERROR and a consumer "crashes" and restarts once.
+ */
+export async function coordinatorsReady(brokers: string[]): Promise<boolean> {
+  const kafka = quietKafka(brokers, "local-kafka-warmup");
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true, retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 500 } });
+  try {
+    await admin.connect();
+    // Fills kafkajs' broker pool; describeGroups() alone would find it empty.
+    await admin.describeCluster();
+    // FindCoordinator makes the broker create __consumer_offsets; DescribeGroups fails with
+    // COORDINATOR_LOAD_IN_PROGRESS until the group's partition is loaded.
+    await admin.describeGroups(["local-kafka-warmup"]);
+    // An idempotent producer's connect() runs InitProducerId.
+    await producer.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await producer.disconnect().catch(() => {});
     await admin.disconnect().catch(() => {});
   }
 }

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { servesMetadata } from "./admin.ts";
+import { coordinatorsReady, servesMetadata } from "./admin.ts";
 import { ensureKafkaClasspath, kafkaVersion } from "./artifacts.ts";
 import { findJava } from "./java.ts";
 import { type JvmCommand, type RunningJvm, runJava, spawnJava, tail } from "./jvm.ts";
@@ -26,8 +26,13 @@ export type StartKafkaOptions = {
   heap?: string;
   /** Extra or overriding `server.properties` entries. */
   serverProperties?: Record<string, string | number | boolean>;
-  /** How long to wait for the broker to serve metadata; default 60 s. */
+  /** How long to wait for the broker to be ready; default 120 s (a busy 2-core box needs 30 s+). */
   startTimeoutMs?: number;
+  /**
+   * Also wait until the group coordinator and producer ids are ready, so the first consumer
+   * and idempotent producer don't hit COORDINATOR_LOAD_IN_PROGRESS; default true.
+   */
+  warmUp?: boolean;
   /** How long stop() waits after SIGTERM before SIGKILL; default 30 s. */
   stopTimeoutMs?: number;
   /** Keep the temp dir (config, logs, data) after stop(); also `LOCAL_KAFKA_KEEP=1`. */
@@ -191,7 +196,7 @@ class Broker implements LocalKafka {
       this.#command(
         "kafka.Kafka",
         [this.#serverProperties],
-        [`-Xmx${heap}`, `-Xms${heap}`, "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError"],
+        [`-Xmx${heap}`, "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError"],
       ),
       join(this.workDir, "stdout.log"),
     );
@@ -204,18 +209,29 @@ class Broker implements LocalKafka {
   }
 
   async #waitUntilServing(jvm: RunningJvm): Promise<void> {
-    const timeoutMs = this.#options.startTimeoutMs ?? 60_000;
+    const timeoutMs = this.#options.startTimeoutMs ?? 120_000;
     const deadline = Date.now() + timeoutMs;
     let exited = false;
     void jvm.exited.then(() => {
       exited = true;
     });
+    // First metadata (the broker is up), then coordinators (clients start without errors).
+    const stages = [
+      { name: "serve metadata", check: servesMetadata },
+      ...(this.#options.warmUp === false ? [] : [{ name: "load its coordinators", check: coordinatorsReady }]),
+    ];
+    let stage = 0;
     while (!exited) {
-      if (await servesMetadata(this.brokers)) return;
+      const current = stages[stage];
+      if (!current) return;
+      if (await current.check(this.brokers)) {
+        stage++;
+        continue;
+      }
       if (Date.now() > deadline) {
         await this.#terminate("SIGKILL");
         throw new Error(
-          `local-kafka: broker did not serve metadata on ${this.bootstrap} within ${timeoutMs} ms; ` +
+          `local-kafka: broker on ${this.bootstrap} did not ${current.name} within ${timeoutMs} ms; ` +
             `log ${this.logFile}:\n${await tail(this.logFile)}`,
         );
       }

@@ -36,6 +36,14 @@ export function renderServerProperties(input: ServerConfigInput): string {
     "transaction.state.log.min.isr": 1,
     "share.coordinator.state.topic.replication.factor": 1,
     "share.coordinator.state.topic.min.isr": 1,
+    // 50 partitions each by default; every one is created, loaded at start and recovered
+    // after a crash. A handful is plenty for one node and makes (re)starts faster.
+    "offsets.topic.num.partitions": 5,
+    "transaction.state.log.num.partitions": 5,
+    // After a SIGKILL the restarted broker can only register once the controller has
+    // expired its previous incarnation's session (default 9 s): keep that short.
+    "broker.heartbeat.interval.ms": 500,
+    "broker.session.timeout.ms": 2_000,
     // Nobody else will join: don't make the first consumer of a group wait 3 s.
     "group.initial.rebalance.delay.ms": 0,
     // Topics are created by the project (with their partition counts), never by a typo.
