@@ -31,7 +31,11 @@ export const withKafka = (options: { timeoutMs?: number } = {}) =>
     },
   });
 
-export const plain = () =>
+export const plain = (options: { timeoutMs?: number } = {}) =>
   defineConfig({
-    test: { reporters: ["default", ["json", { outputFile: "test-results.json" }]] },
+    test: {
+      testTimeout: options.timeoutMs ?? 5_000,
+      hookTimeout: 60_000,
+      reporters: ["default", ["json", { outputFile: "test-results.json" }]],
+    },
   });

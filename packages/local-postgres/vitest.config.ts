@@ -1,2 +1,3 @@
 import { plain } from "../../vitest.shared.ts";
-export default plain();
+// Starting a server takes seconds, and much longer on a loaded 2-core machine.
+export default plain({ timeoutMs: 120_000 });

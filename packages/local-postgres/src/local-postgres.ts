@@ -146,6 +146,8 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     env,
     stdio: ["pipe", "ignore", "pipe"],
   });
+  // The guard may exit before we close its stdin (server crashed): that EPIPE is expected.
+  child.stdin?.on("error", () => {});
   const stderr: string[] = [];
   child.stderr?.on("data", (chunk: Buffer) => {
     const text = chunk.toString();

@@ -5,6 +5,7 @@ import {
   handleWhen,
   type IPolicy,
   retry,
+  TaskCancelledError,
   TimeoutStrategy,
   timeout,
   wrap,
@@ -38,9 +39,9 @@ export const DEFAULT_HTTP_POLICY: CallPolicyOptions = {
 
 /** Errors that say "trying again may work"; anything else fails at once. */
 export const isTransient = (error: unknown): boolean => {
-  const e = error as { retriable?: unknown; name?: string } | null;
-  if (e && typeof e.retriable === "boolean") return e.retriable;
-  return e?.name === "TaskCancelledError";
+  if (error instanceof TaskCancelledError) return true; // our per-attempt timeout fired
+  const e = error as { retriable?: unknown } | null;
+  return typeof e?.retriable === "boolean" ? e.retriable : false;
 };
 
 /**
