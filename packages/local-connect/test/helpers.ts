@@ -1,0 +1,146 @@
+import { randomBytes } from "node:crypto";
+import { createOrder, sql, withTransaction } from "@orders/db";
+import { type NewOrder, ORDER_AGGREGATE, orderCancelledPayload, orderConfirmedPayload, parseMoney, uuidv7 } from "@orders/domain";
+import { createIdempotentProducer, createKafka, ensureTopics, type OutboxEventSource, outboxRecord, sendRecords } from "@orders/kafka";
+import type pg from "pg";
+
+export const uniqueName = (label: string) => `${label}_${randomBytes(4).toString("hex")}`;
+
+export type SeenRecord = {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  /** Header name/value pairs in wire order; values as UTF-8 text, or null for a null header. */
+  headers: [string, string | null][];
+  /** Broker timestamp (ms). */
+  timestamp: number;
+};
+
+export async function createTopic(brokers: string[], topic: string, partitions = 3, config?: Record<string, string>) {
+  await ensureTopics(createKafka({ brokers, clientId: "local-connect-test", logLevel: "nothing" }), [
+    { topic, partitions, ...(config ? { config } : {}) },
+  ]);
+}
+
+/** Reads `topic` from the beginning until `done(records)` holds or the timeout passes. */
+export async function readTopic(
+  brokers: string[],
+  topic: string,
+  done: (records: SeenRecord[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<SeenRecord[]> {
+  const kafka = createKafka({ brokers, clientId: "local-connect-reader", logLevel: "nothing" });
+  const consumer = kafka.consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 100 });
+  const records: SeenRecord[] = [];
+  if (done(records)) return records;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${records.length} records of ${topic} before the timeout`)), timeoutMs);
+      void consumer
+        .run({
+          eachMessage: async ({ topic: t, partition, message }) => {
+            const headers: [string, string | null][] = [];
+            for (const [name, raw] of Object.entries(message.headers ?? {})) {
+              for (const v of Array.isArray(raw) ? raw : [raw]) headers.push([name, v === undefined || v === null ? null : v.toString()]);
+            }
+            records.push({
+              topic: t,
+              partition,
+              offset: message.offset,
+              key: message.key?.toString() ?? null,
+              value: message.value?.toString() ?? null,
+              headers,
+              timestamp: Number(message.timestamp),
+            });
+            if (done(records)) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect().catch(() => {});
+  }
+  return records;
+}
+
+export const ceId = (r: SeenRecord) => r.headers.find(([k]) => k === "ce_id")?.[1] ?? null;
+
+const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+/** An order as the API would write it (prices already quoted). */
+export function newOrder(i: number): NewOrder {
+  return {
+    id: uuidv7(),
+    userId: `user-${i % 3}`,
+    items: [
+      { productId: "sku:1", quantity: 1 + (i % 4), unitPrice: parseMoney("19.90") },
+      { productId: "sku.2_b-c", quantity: 2, unitPrice: parseMoney("0.05") },
+    ],
+    currency: "EUR",
+    shippingAddress: `Straße ${i}, "quoted" \\ backslash, 東京`,
+    paymentMethod: "card",
+    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
+  };
+}
+
+/**
+ * One order's life in the outbox, the way the services write it: OrderCreated through the
+ * API's repository, then OrderConfirmed and/or OrderCancelled rows in later transactions.
+ * Every other order carries a traceparent, so both the header and its absence are covered.
+ */
+export async function writeOrderEvents(pool: pg.Pool, i: number, source = "/order-service/api"): Promise<string> {
+  const order = newOrder(i);
+  const traceparent = i % 2 === 0 ? TRACEPARENT : null;
+  await createOrder(pool, order, { source, traceparent, causedBy: `request-${i}` });
+  const follow = async (type: "OrderConfirmed" | "OrderCancelled", payload: unknown) =>
+    withTransaction(pool, async (client) => {
+      const q = sql.insertOutboxEvent({
+        id: uuidv7(),
+        aggregateType: ORDER_AGGREGATE,
+        aggregateId: order.id,
+        type,
+        payload,
+        source: "/order-service/consumer",
+        time: new Date().toISOString(),
+        traceparent,
+      });
+      await client.query(q.text, q.values as unknown[]);
+    });
+  const at = new Date(Date.UTC(2026, 0, 1, 1, 0, i));
+  if (i % 3 !== 2)
+    await follow(
+      "OrderConfirmed",
+      orderConfirmedPayload({ id: order.id, userId: order.userId, totalAmount: "39.90", currency: "EUR" }, at),
+    );
+  if (i % 3 !== 0)
+    await follow("OrderCancelled", orderCancelledPayload({ id: order.id, userId: order.userId }, "changed my mind", i % 3 === 1, at));
+  return order.id;
+}
+
+/** The outbox rows as the relay reads them (payload::text and the CloudEvents columns). */
+export async function readOutbox(pool: pg.Pool): Promise<OutboxEventSource[]> {
+  const { rows } = await pool.query(
+    `SELECT id, aggregateid AS "aggregateId", type, payload::text AS payload, ce_specversion AS "specVersion",
+            ce_source AS source, ce_time AS time, content_type AS "contentType", traceparent
+       FROM outbox ORDER BY sequence`,
+  );
+  return rows as OutboxEventSource[];
+}
+
+/** Publishes rows with the relay's record mapping and producer (@orders/kafka), in sequence order. */
+export async function relayPublish(brokers: string[], topic: string, rows: OutboxEventSource[]): Promise<void> {
+  const producer = createIdempotentProducer(createKafka({ brokers, clientId: "relay-reference", logLevel: "nothing" }));
+  await producer.connect();
+  try {
+    for (let i = 0; i < rows.length; i += 100) await sendRecords(producer, topic, rows.slice(i, i + 100).map(outboxRecord));
+  } finally {
+    await producer.disconnect();
+  }
+}
