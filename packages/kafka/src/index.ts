@@ -4,3 +4,4 @@ export * from "./consumer.ts";
 export * from "./dead-letter.ts";
 export * from "./producer.ts";
 export * from "./topics.ts";
+export * from "./topic-reader.ts";

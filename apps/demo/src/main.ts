@@ -1,0 +1,145 @@
+import { rm } from "node:fs/promises";
+import { cancelOrder, checkSystem, type PlacedOrder, placeOrders, progress, type Stack, startStack } from "@orders/stack";
+import { parseDemoArgs } from "./args.ts";
+
+/**
+ * `./dev demo` / `npm run demo`: starts local PostgreSQL + Kafka and every service as a real
+ * process, places a stream of orders through the API, shows progress until every order is
+ * final, then proves with the checker that nothing was lost or applied twice. Exit 0 only
+ * when the checker passes.
+ */
+const args = parseDemoArgs(process.argv.slice(2));
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const started = Date.now();
+const elapsed = () => ((Date.now() - started) / 1000).toFixed(1);
+
+let stack: Stack | undefined;
+let exitCode = 1;
+const stopAll = async () => {
+  if (!stack) return;
+  const s = stack;
+  stack = undefined;
+  out("stopping every process …");
+  const unclean = await s.stop();
+  if (unclean.length > 0) out(`  not clean: ${unclean.join(", ")}`);
+  if (!args.keepLogs && exitCode === 0) await rm(s.logDir, { recursive: true, force: true });
+  else out(`  logs kept in ${s.logDir}`);
+};
+process.once("SIGINT", () => {
+  void stopAll().then(() => process.exit(130));
+});
+
+try {
+  stack = await startStack({
+    consumers: args.consumers,
+    chaos: args.chaos ? { duplicateRate: 0.1, reorderWindowMs: 150 } : null,
+    inventoryFailureRate: 0.05,
+    inventorySilenceRate: 0.01,
+    paymentFailureRate: 0.1,
+    paymentRetryableShare: 0.6,
+    maxPaymentAttempts: 3,
+    pendingDeadlineMs: 15_000,
+    deadlineCron: "*/5 * * * * *",
+    log: (line) => out(`[${elapsed()}s] ${line}`),
+  });
+  const s = stack;
+  out(`[${elapsed()}s] system up: api ${s.apiUrl}, ${args.consumers} consumer(s), chaos ${args.chaos ? "on" : "off"}; logs in ${s.logDir}`);
+
+  const placed: PlacedOrder[] = [];
+  const cancels: Promise<number>[] = [];
+  const loadStart = Date.now();
+  const load = placeOrders({
+    apiUrl: s.apiUrl,
+    jwtSecret: s.jwtSecret,
+    count: args.orders,
+    concurrency: args.concurrency,
+    onPlaced: (o) => {
+      placed.push(o);
+      // Some users change their mind: right away (PENDING) or a little later (often CONFIRMED).
+      if (Math.random() < args.cancelRate) {
+        const delay = Math.random() < 0.5 ? 0 : 300 + Math.random() * 1_500;
+        cancels.push(new Promise((r) => setTimeout(r, delay)).then(() => cancelOrder(s.apiUrl, s.jwtSecret, o)));
+      }
+    },
+  });
+  let loadDone = false;
+  void load.then(() => {
+    loadDone = true;
+  });
+
+  const deadline = Date.now() + args.timeoutSeconds * 1000;
+  let lastSettled = 0;
+  let lastAt = Date.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    const ids = placed.map((p) => p.id);
+    const p = await progress(s.pool, ids);
+    const now = Date.now();
+    const rate = ((p.settled - lastSettled) * 1000) / (now - lastAt);
+    lastSettled = p.settled;
+    lastAt = now;
+    const counts = ["PENDING", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED"]
+      .map((k) => `${k.toLowerCase()} ${p.byStatus[k] ?? 0}`)
+      .join(" | ");
+    out(`[${elapsed()}s] placed ${placed.length}/${args.orders} | ${counts} | settled ${p.settled} (${rate.toFixed(0)}/s)`);
+    if (loadDone && p.settled === args.orders) break;
+    if (Date.now() > deadline) throw new Error(`not every order settled within ${args.timeoutSeconds} s`);
+  }
+  await load;
+  const cancelStatuses = await Promise.all(cancels);
+  const seconds = (Date.now() - loadStart) / 1000;
+  out(`[${elapsed()}s] every order is final after ${seconds.toFixed(1)} s (${(args.orders / seconds).toFixed(0)} orders/s end to end)`);
+
+  // Let in-flight duplicates (chaos) drain before reading the topics: wait for quiet.
+  let quietSince = Date.now();
+  let lastCount = -1;
+  while (Date.now() - quietSince < 3_000) {
+    await new Promise((r) => setTimeout(r, 500));
+    const { rows } = await s.pool.query(
+      "SELECT (SELECT count(*) FROM processed_messages)::int + (SELECT count(*) FROM outbox WHERE published_at IS NULL)::int * 1000000 AS n",
+    );
+    if (rows[0].n !== lastCount) {
+      lastCount = rows[0].n;
+      quietSince = Date.now();
+    }
+  }
+  out(`[${elapsed()}s] checking: database + topics …`);
+  const ledger = (await (await fetch(`${s.paymentUrl}/admin/ledger`)).json()) as {
+    orderId: string;
+    captured: boolean;
+    refunded: boolean;
+  }[];
+  const report = await checkSystem({
+    pool: s.pool,
+    kafka: s.kafka,
+    topics: s.topics,
+    consumerGroup: s.consumerGroup,
+    placedIds: placed.map((p) => p.id),
+    paymentLedger: ledger,
+  });
+  const f = report.figures;
+  out("");
+  out("──────── summary ────────");
+  out(`orders placed            ${f.placed}   (missing: ${f.missing})`);
+  out(`delivered                ${f.status_DELIVERED ?? 0}`);
+  out(
+    `cancelled                ${f.status_CANCELLED ?? 0}   (user cancels accepted: ${cancelStatuses.filter((c) => c === 200).length}, refused as too late: ${cancelStatuses.filter((c) => c === 409).length})`,
+  );
+  out(`outbox events published  ${f.outbox_events}`);
+  out(
+    `consumed records         ${f.consumed_records}   (distinct ${f.distinct_messages}, duplicates delivered ${f.duplicate_deliveries}, dead-lettered ${f.dead_lettered})`,
+  );
+  out(`lost messages            ${f.lost_messages}`);
+  out(`payments captured        ${ledger.filter((l) => l.captured).length}   (refunded ${ledger.filter((l) => l.refunded).length})`);
+  out(`end-to-end throughput    ${(args.orders / seconds).toFixed(1)} orders/s`);
+  out(`checker                  ${report.ok ? "PASSED: nothing lost, nothing applied twice" : "FAILED"}`);
+  for (const p of report.problems) out(`  ✗ ${p}`);
+  exitCode = report.ok ? 0 : 1;
+} catch (error) {
+  out(`demo failed: ${(error as Error).message}`);
+  if (stack) for (const p of stack.processes.values()) if (!p.running) out(`--- ${p.spec.name} (exited) ---\n${await p.tail(15)}`);
+  exitCode = 1;
+} finally {
+  await stopAll();
+}
+process.exit(exitCode);

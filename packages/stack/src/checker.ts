@@ -1,0 +1,160 @@
+import type { Pool } from "@orders/db";
+import { ORDER_TRANSITIONS } from "@orders/domain";
+import { deadLetterTopic, type Kafka, readTopicToEnd, type TopicNames } from "@orders/kafka";
+
+export interface CheckInput {
+  readonly pool: Pool;
+  readonly kafka: Kafka;
+  readonly topics: TopicNames;
+  readonly consumerGroup: string;
+  /** Ids the API returned (201) — every one must exist. */
+  readonly placedIds: readonly string[];
+  /** The payment simulator's per-order ledger, when available. */
+  readonly paymentLedger?: readonly { orderId: string; captured: boolean; refunded: boolean }[];
+}
+
+export interface CheckReport {
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+  readonly figures: Readonly<Record<string, number>>;
+}
+
+interface OrderRow {
+  id: string;
+  status: string;
+  inventory_status: string;
+  payment_status: string;
+  delivery_status: string;
+  version: number;
+  created: number;
+  confirmed: number;
+  cancelled: number;
+  unpublished: number;
+  applied_rows: number;
+  dup_causes: number;
+  statuses: string[];
+}
+
+const TIMELINE_SQL = `
+SELECT o.id, o.status, o.inventory_status, o.payment_status, o.delivery_status, o.version,
+       (SELECT count(*)::int FROM outbox x WHERE x.aggregateid = o.id::text AND x.type = 'OrderCreated') AS created,
+       (SELECT count(*)::int FROM outbox x WHERE x.aggregateid = o.id::text AND x.type = 'OrderConfirmed') AS confirmed,
+       (SELECT count(*)::int FROM outbox x WHERE x.aggregateid = o.id::text AND x.type = 'OrderCancelled') AS cancelled,
+       (SELECT count(*)::int FROM outbox x WHERE x.aggregateid = o.id::text AND x.published_at IS NULL) AS unpublished,
+       (SELECT count(*)::int FROM order_status_history h WHERE h.order_id = o.id AND h.reason NOT LIKE 'skipped %') AS applied_rows,
+       (SELECT count(*)::int FROM (SELECT caused_by FROM order_status_history h WHERE h.order_id = o.id AND h.reason NOT LIKE 'skipped %'
+                                    GROUP BY caused_by HAVING count(*) > 1) d) AS dup_causes,
+       ARRAY(SELECT h.status FROM order_status_history h WHERE h.order_id = o.id AND h.reason NOT LIKE 'skipped %' ORDER BY h.id) AS statuses
+  FROM orders o WHERE o.id = ANY($1::uuid[])`;
+
+/** A status path is legal when each change follows the table (delivered-before-shipped implies SHIPPED). */
+function legalPath(statuses: readonly string[]): boolean {
+  if (statuses[0] !== "PENDING") return false;
+  const table = ORDER_TRANSITIONS as Record<string, readonly string[]>;
+  for (let i = 1; i < statuses.length; i++) {
+    const from = statuses[i - 1] as string;
+    const to = statuses[i] as string;
+    if (from === to) continue;
+    const ok = table[from]?.includes(to) || (from === "CONFIRMED" && to === "DELIVERED");
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/**
+ * The end-to-end checker: reads the database and every topic and proves that nothing was lost
+ * (every placed order exists and is final, every outbox row reached `orders`, every consumed
+ * record was applied or dead-lettered) and nothing was applied twice (one outbox event of each
+ * kind at most, version = number of applied timeline rows, no cause applied twice, payments
+ * captured at most once and refunded when cancelled).
+ */
+export async function checkSystem(input: CheckInput): Promise<CheckReport> {
+  const problems: string[] = [];
+  const problem = (p: string) => {
+    if (problems.length < 50) problems.push(p);
+  };
+  const { rows } = await input.pool.query<OrderRow>(TIMELINE_SQL, [input.placedIds]);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const missing = input.placedIds.filter((id) => !byId.has(id));
+  for (const id of missing.slice(0, 10)) problem(`order ${id} was placed but does not exist`);
+  const ledger = new Map((input.paymentLedger ?? []).map((l) => [l.orderId, l]));
+
+  const figures: Record<string, number> = { placed: input.placedIds.length, missing: missing.length };
+  for (const o of rows) {
+    figures[`status_${o.status}`] = (figures[`status_${o.status}`] ?? 0) + 1;
+    if (o.status !== "DELIVERED" && o.status !== "CANCELLED") problem(`${o.id}: not final (${o.status})`);
+    if (o.created !== 1) problem(`${o.id}: ${o.created} OrderCreated events`);
+    const wasConfirmed = o.statuses.includes("CONFIRMED") || o.status === "DELIVERED" || o.status === "SHIPPED";
+    if (o.confirmed !== (wasConfirmed ? 1 : 0)) problem(`${o.id}: ${o.confirmed} OrderConfirmed events (confirmed: ${wasConfirmed})`);
+    if (o.cancelled !== (o.status === "CANCELLED" ? 1 : 0)) problem(`${o.id}: ${o.cancelled} OrderCancelled events in ${o.status}`);
+    if (o.unpublished > 0) problem(`${o.id}: ${o.unpublished} outbox rows not published`);
+    if (o.version !== o.applied_rows)
+      problem(`${o.id}: version ${o.version} ≠ ${o.applied_rows} applied timeline rows (an effect applied twice or lost)`);
+    if (o.dup_causes > 0) problem(`${o.id}: the same cause applied twice`);
+    if (!legalPath(o.statuses)) problem(`${o.id}: illegal timeline ${o.statuses.join(" → ")}`);
+    if (
+      o.status === "DELIVERED" &&
+      (o.inventory_status !== "RESERVED" || o.payment_status !== "SUCCEEDED" || o.delivery_status !== "DELIVERED")
+    ) {
+      problem(`${o.id}: DELIVERED with inventory ${o.inventory_status}, payment ${o.payment_status}, delivery ${o.delivery_status}`);
+    }
+    if (o.status === "CANCELLED") {
+      if (o.inventory_status === "RESERVED") problem(`${o.id}: cancelled but stock still reserved`);
+      if (o.payment_status === "SUCCEEDED") problem(`${o.id}: cancelled but payment not refunded`);
+    }
+    if (input.paymentLedger) {
+      const l = ledger.get(o.id);
+      const dbCaptured = o.payment_status === "SUCCEEDED" || o.payment_status === "REFUNDED";
+      if ((l?.captured ?? false) !== dbCaptured)
+        problem(`${o.id}: payment service captured=${l?.captured ?? false}, database ${o.payment_status}`);
+      if ((l?.refunded ?? false) !== (o.payment_status === "REFUNDED"))
+        problem(`${o.id}: payment service refunded=${l?.refunded ?? false}, database ${o.payment_status}`);
+    }
+  }
+
+  // Every outbox row reached `orders` (at least once; the relay may repeat a record).
+  const outbox = await input.pool.query<{ id: string }>("SELECT id FROM outbox WHERE aggregateid = ANY($1::text[])", [input.placedIds]);
+  const published = new Set((await readTopicToEnd(input.kafka, input.topics.orders)).map((r) => r.headers.ce_id));
+  const notOnTopic = outbox.rows.filter((r) => !published.has(r.id));
+  for (const r of notOnTopic.slice(0, 10)) problem(`outbox event ${r.id} is not on ${input.topics.orders}`);
+  figures.outbox_events = outbox.rows.length;
+
+  // Every consumed record was applied (its id in processed_messages) or dead-lettered.
+  let records = 0;
+  const ids = new Set<string>();
+  for (const topic of [input.topics.inventory, input.topics.payments, input.topics.deliveries]) {
+    for (const r of await readTopicToEnd(input.kafka, topic)) {
+      records++;
+      if (r.headers.ce_id) ids.add(r.headers.ce_id);
+    }
+  }
+  const dead = new Set<string>();
+  for (const topic of [input.topics.inventory, input.topics.payments, input.topics.deliveries]) {
+    for (const r of await readTopicToEnd(input.kafka, deadLetterTopic(topic))) if (r.headers.ce_id) dead.add(r.headers.ce_id);
+  }
+  const processed = await input.pool.query<{ message_id: string }>(
+    "SELECT message_id FROM processed_messages WHERE consumer = $1 AND message_id = ANY($2::text[])",
+    [input.consumerGroup, [...ids]],
+  );
+  const done = new Set(processed.rows.map((r) => r.message_id));
+  const lost = [...ids].filter((id) => !done.has(id) && !dead.has(id));
+  for (const id of lost.slice(0, 10)) problem(`consumed record ${id} neither applied nor dead-lettered`);
+  figures.consumed_records = records;
+  figures.distinct_messages = ids.size;
+  figures.duplicate_deliveries = records - ids.size;
+  figures.dead_lettered = dead.size;
+  figures.lost_messages = lost.length;
+  return { ok: problems.length === 0, problems, figures };
+}
+
+/** Counts by status and how many are settled (final, nothing left to compensate). */
+export async function progress(pool: Pool, ids: readonly string[]): Promise<{ byStatus: Record<string, number>; settled: number }> {
+  const { rows } = await pool.query<{ status: string; n: number; settled: number }>(
+    `SELECT status, count(*)::int AS n,
+            count(*) FILTER (WHERE status = 'DELIVERED'
+                               OR (status = 'CANCELLED' AND inventory_status <> 'RESERVED' AND payment_status <> 'SUCCEEDED'))::int AS settled
+       FROM orders WHERE id = ANY($1::uuid[]) GROUP BY status`,
+    [ids],
+  );
+  return { byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])), settled: rows.reduce((s, r) => s + r.settled, 0) };
+}

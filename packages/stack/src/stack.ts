@@ -1,0 +1,238 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createPool, migrate, type Pool } from "@orders/db";
+import { createKafka, ensureTopics, type Kafka, projectTopics, type TopicNames } from "@orders/kafka";
+import { freePort, ManagedProcess, type ServiceSpec } from "./processes.ts";
+
+export interface StackOptions {
+  /** External PostgreSQL / Kafka; without them throw-away local servers are started. */
+  readonly databaseUrl?: string;
+  readonly kafkaBrokers?: readonly string[];
+  /** Suffix for topic and group names, so several stacks can share one broker. */
+  readonly namespace?: string;
+  readonly partitions?: number;
+  readonly consumers?: number;
+  readonly jwtSecret?: string;
+  readonly chaos?: { readonly duplicateRate: number; readonly reorderWindowMs: number } | null;
+  readonly inventoryFailureRate?: number;
+  readonly inventorySilenceRate?: number;
+  readonly paymentFailureRate?: number;
+  readonly paymentRetryableShare?: number;
+  readonly maxPaymentAttempts?: number;
+  readonly pendingDeadlineMs?: number;
+  readonly deadlineCron?: string;
+  /** Simulator answer delays (ms). */
+  readonly answerDelayMs?: readonly [number, number];
+  readonly shipDelayMs?: readonly [number, number];
+  readonly logDir?: string;
+  readonly logLevel?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface Stack {
+  readonly databaseUrl: string;
+  readonly brokers: readonly string[];
+  readonly topics: TopicNames;
+  readonly consumerGroup: string;
+  readonly apiUrl: string;
+  readonly paymentUrl: string;
+  readonly inventoryUrl: string;
+  readonly jwtSecret: string;
+  readonly pool: Pool;
+  readonly kafka: Kafka;
+  readonly logDir: string;
+  readonly processes: ReadonlyMap<string, ManagedProcess>;
+  readonly consumers: readonly ManagedProcess[];
+  /** Metrics URLs of the consumers, in the same order. */
+  readonly consumerMetricsUrls: readonly string[];
+  /** SIGTERM everything (reverse start order), then stop the local servers. Returns non-clean exits. */
+  stop(): Promise<string[]>;
+}
+
+/** Starts PostgreSQL + Kafka (or uses the given ones) and every service as a child process. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const log = options.log ?? (() => {});
+  const cleanups: (() => Promise<void>)[] = [];
+  const ns = options.namespace ?? "";
+  const logDir = options.logDir ?? (await mkdtemp(join(tmpdir(), "order-stack-")));
+  const started: ManagedProcess[] = [];
+  try {
+    const [databaseUrl, brokers] = await Promise.all([
+      (async () => {
+        if (options.databaseUrl) return options.databaseUrl;
+        const { startLocalPostgres } = await import("@orders/local-postgres");
+        log("starting PostgreSQL …");
+        const pg = await startLocalPostgres();
+        cleanups.push(() => pg.stop());
+        return pg.url;
+      })(),
+      (async () => {
+        if (options.kafkaBrokers) return [...options.kafkaBrokers];
+        const { startKafka } = await import("@orders/local-kafka");
+        log("starting Kafka (KRaft) …");
+        const k = await startKafka({ partitions: options.partitions ?? 6 });
+        cleanups.push(() => k.stop());
+        return k.brokers;
+      })(),
+    ]);
+    log("migrating …");
+    await migrate(databaseUrl);
+    const topics: TopicNames = {
+      orders: `orders${ns}`,
+      inventory: `inventory${ns}`,
+      payments: `payments${ns}`,
+      deliveries: `deliveries${ns}`,
+    };
+    const kafka = createKafka({ brokers, clientId: `stack${ns}` });
+    await ensureTopics(kafka, projectTopics(topics, options.partitions ?? 6));
+    const pool = createPool({ connectionString: databaseUrl, max: 4, applicationName: "stack" });
+    cleanups.push(() => pool.end());
+
+    const jwtSecret = options.jwtSecret ?? "demo-secret-please-change-0123456789abcdef";
+    const [apiPort, invPort, payPort, dlvPort, relayPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const consumerPorts = await Promise.all(Array.from({ length: options.consumers ?? 1 }, () => freePort()));
+    const chaos = options.chaos ?? null;
+    const [minDelay, maxDelay] = options.answerDelayMs ?? [5, 60];
+    const [shipMin, shipMax] = options.shipDelayMs ?? [50, 400];
+    const common = {
+      KAFKA_BROKERS: brokers.join(","),
+      ORDERS_TOPIC: topics.orders,
+      INVENTORY_TOPIC: topics.inventory,
+      PAYMENTS_TOPIC: topics.payments,
+      DELIVERIES_TOPIC: topics.deliveries,
+      KAFKA_TOPIC_PARTITIONS: String(options.partitions ?? 6),
+      LOG_LEVEL: options.logLevel ?? "info",
+    };
+    const simChaos = {
+      SIM_CHAOS: chaos ? "true" : "false",
+      SIM_DUPLICATE_RATE: String(chaos?.duplicateRate ?? 0),
+      SIM_REORDER_WINDOW_MS: String(chaos?.reorderWindowMs ?? 0),
+    };
+    const inventoryUrl = `http://127.0.0.1:${invPort}`;
+    const paymentUrl = `http://127.0.0.1:${payPort}`;
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const consumerGroup = `order-consumer${ns}`;
+    const consumerEnv = (port: number) => ({
+      ...common,
+      DATABASE_URL: databaseUrl,
+      PAYMENT_URL: paymentUrl,
+      CONSUMER_GROUP_ID: consumerGroup,
+      PAYMENT_MAX_ATTEMPTS: String(options.maxPaymentAttempts ?? 3),
+      PENDING_DEADLINE_MS: String(options.pendingDeadlineMs ?? 30_000),
+      DEADLINE_SWEEP_CRON: options.deadlineCron ?? "*/5 * * * * *",
+      METRICS_PORT: String(port),
+    });
+    const specs: ServiceSpec[] = [
+      {
+        name: "inventory",
+        script: "packages/simulators/src/inventory-events/main.ts",
+        healthUrl: `${inventoryUrl}/healthz`,
+        env: {
+          ...common,
+          ...simChaos,
+          PORT: String(invPort),
+          INVENTORY_GROUP_ID: `inventory-simulator${ns}`,
+          INVENTORY_RESERVE_FAILURE_RATE: String(options.inventoryFailureRate ?? 0),
+          INVENTORY_SILENCE_RATE: String(options.inventorySilenceRate ?? 0),
+          INVENTORY_MIN_DELAY_MS: String(minDelay),
+          INVENTORY_MAX_DELAY_MS: String(maxDelay),
+        },
+      },
+      {
+        name: "payment",
+        script: "packages/simulators/src/payment/main.ts",
+        healthUrl: `${paymentUrl}/healthz`,
+        env: {
+          ...common,
+          ...simChaos,
+          PORT: String(payPort),
+          PAYMENT_FAILURE_RATE: String(options.paymentFailureRate ?? 0),
+          PAYMENT_RETRYABLE_SHARE: String(options.paymentRetryableShare ?? 0.5),
+          PAYMENT_MIN_DELAY_MS: String(minDelay),
+          PAYMENT_MAX_DELAY_MS: String(maxDelay),
+        },
+      },
+      {
+        name: "delivery",
+        script: "packages/simulators/src/delivery/main.ts",
+        healthUrl: `http://127.0.0.1:${dlvPort}/healthz`,
+        env: {
+          ...common,
+          ...simChaos,
+          PORT: String(dlvPort),
+          DELIVERY_GROUP_ID: `delivery-simulator${ns}`,
+          DELIVERY_SHIP_MIN_MS: String(shipMin),
+          DELIVERY_SHIP_MAX_MS: String(shipMax),
+          DELIVERY_DELIVER_MIN_MS: String(shipMin),
+          DELIVERY_DELIVER_MAX_MS: String(shipMax),
+        },
+      },
+      {
+        name: "relay",
+        script: "apps/relay/src/main.ts",
+        healthUrl: `http://127.0.0.1:${relayPort}/healthz`,
+        env: { ...common, DATABASE_URL: databaseUrl, METRICS_PORT: String(relayPort), HOST: "127.0.0.1", KAFKA_CLIENT_ID: `relay${ns}` },
+      },
+      ...consumerPorts.map((port, i) => ({
+        name: `consumer-${i + 1}`,
+        script: "apps/consumer/src/main.ts",
+        healthUrl: `http://127.0.0.1:${port}/healthz`,
+        env: consumerEnv(port),
+      })),
+      {
+        name: "api",
+        script: "apps/api/src/main.ts",
+        healthUrl: `${apiUrl}/healthz`,
+        env: {
+          DATABASE_URL: databaseUrl,
+          PORT: String(apiPort),
+          HOST: "127.0.0.1",
+          JWT_SECRET: jwtSecret,
+          INVENTORY_URL: inventoryUrl,
+          LOG_LEVEL: common.LOG_LEVEL,
+        },
+      },
+    ];
+    const processes = new Map<string, ManagedProcess>();
+    for (const spec of specs) {
+      const p = new ManagedProcess(spec, logDir);
+      processes.set(spec.name, p);
+      log(`starting ${spec.name} …`);
+      await p.start();
+      started.push(p);
+    }
+    const consumers = [...processes.values()].filter((p) => p.spec.name.startsWith("consumer-"));
+    return {
+      databaseUrl,
+      brokers,
+      topics,
+      consumerGroup,
+      apiUrl,
+      paymentUrl,
+      inventoryUrl,
+      jwtSecret,
+      pool,
+      kafka,
+      logDir,
+      processes,
+      consumers,
+      consumerMetricsUrls: consumerPorts.map((p) => `http://127.0.0.1:${p}/metrics`),
+      async stop() {
+        const unclean: string[] = [];
+        for (const p of [...started].reverse()) {
+          if (!p.running) continue;
+          const code = await p.stop("SIGTERM");
+          if (code !== 0) unclean.push(`${p.spec.name} exited ${code}`);
+          p.close();
+        }
+        for (const c of cleanups.reverse()) await c().catch(() => {});
+        return unclean;
+      },
+    };
+  } catch (error) {
+    for (const p of started.reverse()) await p.stop("SIGKILL").catch(() => {});
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,2 @@
+import { withKafka } from "../../vitest.shared.ts";
+export default withKafka({ timeoutMs: 300_000 });
