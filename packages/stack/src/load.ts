@@ -59,7 +59,10 @@ export async function placeOrders(options: LoadOptions): Promise<PlacedOrder[]> 
   const tokens = new Map<string, string>();
   const tokenFor = (u: string) => {
     let t = tokens.get(u);
-    if (!t) tokens.set(u, (t = hs256Token(options.jwtSecret, u)));
+    if (!t) {
+      t = hs256Token(options.jwtSecret, u);
+      tokens.set(u, t);
+    }
     return t;
   };
   const placed: PlacedOrder[] = [];
