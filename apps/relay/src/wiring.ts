@@ -42,6 +42,7 @@ export async function startRelay(
     stops.push({ name: "database pool", stop: () => pool.end() });
     await waitForDependency("PostgreSQL", () => pool.query("SELECT 1"), logger);
 
+    // The client logs every reconnect attempt; failures reach our own log once, with context.
     const kafka = createKafka({
       brokers: parseBrokers(config.KAFKA_BROKERS as string),
       clientId: config.KAFKA_CLIENT_ID,
