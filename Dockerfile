@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# One image recipe for every Node deployable of the monorepo (docs/deployment.md):
+#   docker build --build-arg APP_DIR=apps/api --build-arg APP_MAIN=src/main.ts -t order-service/api .
+# Node 24 runs the TypeScript sources directly (type stripping): there is no build output to copy,
+# only the sources and the production dependencies.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# ---- deps: production dependencies of the whole workspace, from the lock file only ----
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+COPY apps ./apps
+COPY packages ./packages
+# Only the package.json files matter for the install; the sources come in the runtime stage.
+RUN find apps packages -mindepth 2 -not -path '*/node_modules*' -not -name package.json -type f -delete \
+ && npm ci --omit=dev --no-audit --no-fund \
+ && npm cache clean --force
+
+# ---- runtime: sources + deps, unprivileged ----
+FROM ${NODE_IMAGE} AS runtime
+ARG APP_DIR=apps/api
+ARG APP_MAIN=src/main.ts
+ENV NODE_ENV=production \
+    APP_DIR=${APP_DIR} \
+    APP_MAIN=${APP_MAIN}
+WORKDIR /app
+COPY --from=deps --chown=node:node /app/node_modules ./node_modules
+COPY --chown=node:node package.json package-lock.json ./
+COPY --chown=node:node migrations ./migrations
+COPY --chown=node:node deploy ./deploy
+COPY --chown=node:node packages ./packages
+COPY --chown=node:node apps ./apps
+# Workspace packages may carry their own node_modules (nested versions): take them from deps.
+COPY --from=deps --chown=node:node /app/packages ./packages
+COPY --from=deps --chown=node:node /app/apps ./apps
+RUN test -f "${APP_DIR}/${APP_MAIN}"
+USER node
+WORKDIR /app/${APP_DIR}
+STOPSIGNAL SIGTERM
+CMD ["sh", "-c", "exec node \"$APP_MAIN\""]
