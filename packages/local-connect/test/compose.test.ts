@@ -94,7 +94,7 @@ describe("docker-compose.yml", () => {
     expect([...used].filter((v) => !documented.has(v))).toEqual([]);
   });
 
-  it("gives Kafka Connect every ${env:…} the connector config refers to, and registers the checked-in file", () => {
+  it("gives Kafka Connect every env:VAR the connector config refers to, and registers the checked-in file", () => {
     const { config } = loadOutboxConnector();
     const needed = new Set(Object.values(config).flatMap((v) => [...v.matchAll(/\$\{env:([A-Z0-9_]+)\}/g)].map((m) => m[1]!)));
     const env = services["kafka-connect"]!.environment!;
@@ -109,7 +109,7 @@ describe("Dockerfiles", () => {
   it("app image: multi-stage, Node 24, production dependencies only, runs as a non-root user", () => {
     const text = read("Dockerfile");
     expect(text).toMatch(/ARG NODE_IMAGE=node:24[-\w.]*/);
-    const s = stages(text.replaceAll("${NODE_IMAGE}", "node:24"));
+    const s = stages(text.replace(/\$\{NODE_IMAGE\}/g, "node:24"));
     expect(s.length).toBeGreaterThanOrEqual(2);
     expect(s.every((stage) => stage.from.startsWith("node:24"))).toBe(true);
     expect(s.some((stage) => stage.lines.some((l) => /npm ci\b.*--omit=dev/.test(l)))).toBe(true);
