@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { createOrder, sql, withTransaction } from "@orders/db";
 import { type NewOrder, ORDER_AGGREGATE, orderCancelledPayload, orderConfirmedPayload, parseMoney, uuidv7 } from "@orders/domain";
-import { createIdempotentProducer, createKafka, ensureTopics, type OutboxEventSource, outboxRecord, sendRecords } from "@orders/kafka";
+import { createIdempotentProducer, createKafka, ensureTopics, type OutboxEventSource } from "@orders/kafka";
+import { createPublisher, drainBatch } from "@orders/outbox-relay";
+import { buildCallPolicy, createLogger } from "@orders/runtime";
 import type pg from "pg";
 
 export const uniqueName = (label: string) => `${label}_${randomBytes(4).toString("hex")}`;
@@ -134,12 +136,31 @@ export async function readOutbox(pool: pg.Pool): Promise<OutboxEventSource[]> {
   return rows as OutboxEventSource[];
 }
 
-/** Publishes rows with the relay's record mapping and producer (@orders/kafka), in sequence order. */
-export async function relayPublish(brokers: string[], topic: string, rows: OutboxEventSource[]): Promise<void> {
-  const producer = createIdempotentProducer(createKafka({ brokers, clientId: "relay-reference", logLevel: "nothing" }));
+/**
+ * Drains the outbox with the relay's own drain (apps/relay's `drainBatch`: claim, send with
+ * acks=all, mark published) until nothing is left; returns the number of rows published.
+ */
+export async function relayDrainAll(pool: pg.Pool, brokers: string[], topic: string, batchSize = 500): Promise<number> {
+  const producer = createIdempotentProducer(createKafka({ brokers, clientId: "relay-under-test", logLevel: "nothing" }));
   await producer.connect();
+  const { policy, breaker } = buildCallPolicy({
+    timeoutMs: 30_000,
+    retries: 2,
+    initialDelayMs: 100,
+    maxDelayMs: 1_000,
+    breakerThreshold: 5,
+    halfOpenAfterMs: 1_000,
+  });
+  const publisher = createPublisher({ producer, topic, policy, breaker });
+  const logger = createLogger({ service: "relay-under-test", level: "warn" });
+  let published = 0;
   try {
-    for (let i = 0; i < rows.length; i += 100) await sendRecords(producer, topic, rows.slice(i, i + 100).map(outboxRecord));
+    for (;;) {
+      const result = await drainBatch({ pool, publisher, batchSize, maxAttempts: 5, logger });
+      if (result.error) throw result.error;
+      if (result.claimed === 0) return published;
+      published += result.published;
+    }
   } finally {
     await producer.disconnect();
   }
