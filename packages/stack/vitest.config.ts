@@ -1,2 +1,5 @@
 import { withKafka } from "../../vitest.shared.ts";
-export default withKafka({ timeoutMs: 300_000 });
+
+// Each file runs a whole system of processes; one at a time is all two cores carry.
+const config = withKafka({ timeoutMs: 300_000 });
+export default { ...config, test: { ...config.test, fileParallelism: false } };

@@ -11,6 +11,8 @@ export interface BossOptions {
   /** false for processes that only send (the API): no maintenance, no cron. */
   readonly supervise?: boolean;
   readonly schedule?: boolean;
+  /** How often pg-boss evaluates schedules (1–45 s; its default 30 s delays sub-minute crons). */
+  readonly cronCheckSeconds?: number;
 }
 
 /** Starts pg-boss (installing or migrating its schema under its own lock) and its queues. */
@@ -21,6 +23,9 @@ export async function startBoss(options: BossOptions): Promise<PgBoss> {
     application_name: "order-service-jobs",
     supervise: options.supervise ?? true,
     schedule: options.schedule ?? true,
+    ...(options.cronCheckSeconds
+      ? { cronMonitorIntervalSeconds: options.cronCheckSeconds, cronWorkerIntervalSeconds: options.cronCheckSeconds }
+      : {}),
   });
   boss.on("error", (error) => {
     // Errors of pg-boss' own loops (maintenance, polling) are retried by pg-boss itself.

@@ -24,6 +24,8 @@ export interface LifecycleConsumerConfig {
   readonly maxPaymentAttempts: number;
   readonly pendingDeadlineMs: number;
   readonly deadlineCron: string;
+  /** Seconds between pg-boss schedule evaluations (bounds the deadline sweep's lateness). */
+  readonly cronCheckSeconds?: number;
   readonly chunkSize: number;
   readonly partitionsConcurrently: number;
   readonly poolMax: number;
@@ -54,6 +56,7 @@ export async function startLifecycleConsumer(config: LifecycleConsumerConfig, lo
     connectionString: config.databaseUrl,
     max: 4,
     retryLimit: config.jobRetryLimit,
+    ...(config.cronCheckSeconds ? { cronCheckSeconds: config.cronCheckSeconds } : {}),
     schedule: config.runJobWorkers,
   });
   const apply = {

@@ -121,6 +121,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       PAYMENT_MAX_ATTEMPTS: String(options.maxPaymentAttempts ?? 3),
       PENDING_DEADLINE_MS: String(options.pendingDeadlineMs ?? 30_000),
       DEADLINE_SWEEP_CRON: options.deadlineCron ?? "*/5 * * * * *",
+      CRON_CHECK_SECONDS: "2",
       METRICS_PORT: String(port),
     });
     const specs: ServiceSpec[] = [

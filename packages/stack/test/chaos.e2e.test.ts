@@ -1,0 +1,94 @@
+import { randomUUID } from "node:crypto";
+import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cancelOrder, checkSystem, type PlacedOrder, placeOrders, progress, type Stack, startStack } from "../src/index.ts";
+
+const ORDERS = Number(process.env.CHAOS_ORDERS ?? 2_000);
+let db: TestDatabase;
+let stack: Stack;
+
+beforeAll(async () => {
+  db = await freshDatabase("e2e_chaos");
+  stack = await startStack({
+    databaseUrl: db.url,
+    kafkaBrokers: kafkaBrokers(),
+    namespace: `-${randomUUID().slice(0, 8)}`,
+    partitions: 6,
+    consumers: 2,
+    chaos: { duplicateRate: 0.15, reorderWindowMs: 200 },
+    inventoryFailureRate: 0.05,
+    inventorySilenceRate: 0.005,
+    paymentFailureRate: 0.15,
+    paymentRetryableShare: 0.6,
+    pendingDeadlineMs: 20_000,
+    deadlineCron: "*/5 * * * * *",
+    answerDelayMs: [1, 40],
+    shipDelayMs: [20, 200],
+    logLevel: "warn",
+  });
+}, 240_000);
+afterAll(async () => {
+  await stack?.stop();
+  await db?.drop();
+});
+
+describe("chaos: duplicates, reordering and a consumer killed mid-run", () => {
+  it(`${ORDERS} orders all end in the state the decision table says, with every effect applied exactly once`, async () => {
+    const placed: PlacedOrder[] = [];
+    const cancels: Promise<number>[] = [];
+    const load = placeOrders({
+      apiUrl: stack.apiUrl,
+      jwtSecret: stack.jwtSecret,
+      count: ORDERS,
+      concurrency: 12,
+      onPlaced: (o) => {
+        placed.push(o);
+        if (placed.length % 25 === 0) cancels.push(cancelOrder(stack.apiUrl, stack.jwtSecret, o));
+      },
+    });
+
+    // SIGKILL one consumer once a third of the orders are in, restart it two seconds later.
+    const victim = stack.consumers[0];
+    if (!victim) throw new Error("no consumer");
+    await expect.poll(() => placed.length, { timeout: 120_000, interval: 100 }).toBeGreaterThan(ORDERS / 3);
+    expect(await victim.stop("SIGKILL")).toBe(null);
+    await new Promise((r) => setTimeout(r, 2_000));
+    await victim.restart();
+
+    await load;
+    await Promise.all(cancels);
+    await expect
+      .poll(
+        async () =>
+          (
+            await progress(
+              stack.pool,
+              placed.map((p) => p.id),
+            )
+          ).settled,
+        { timeout: 240_000, interval: 1_000 },
+      )
+      .toBe(ORDERS);
+    // Late duplicates from the chaos buffers: give the consumers a moment to drain them.
+    await new Promise((r) => setTimeout(r, 3_000));
+
+    const ledger = (await (await fetch(`${stack.paymentUrl}/admin/ledger`)).json()) as {
+      orderId: string;
+      captured: boolean;
+      refunded: boolean;
+    }[];
+    const report = await checkSystem({
+      pool: stack.pool,
+      kafka: stack.kafka,
+      topics: stack.topics,
+      consumerGroup: stack.consumerGroup,
+      placedIds: placed.map((p) => p.id),
+      paymentLedger: ledger,
+    });
+    expect(report.problems).toEqual([]);
+    expect(report.figures.missing).toBe(0);
+    expect(report.figures.duplicate_deliveries).toBeGreaterThan(0);
+    expect((report.figures.status_DELIVERED ?? 0) + (report.figures.status_CANCELLED ?? 0)).toBe(ORDERS);
+    expect(victim.restarts).toBe(1);
+  });
+});
