@@ -55,6 +55,11 @@ export class ConnectRest {
     await this.#expect("PUT", `/connectors/${encodeURIComponent(name)}/pause`, [202]);
   }
 
+  /** Stops the tasks entirely (KIP-875); offsets and the slot stay; `resume` starts them again. */
+  async stop(name: string): Promise<void> {
+    await this.#expect("PUT", `/connectors/${encodeURIComponent(name)}/stop`, [202, 204]);
+  }
+
   async resume(name: string): Promise<void> {
     await this.#expect("PUT", `/connectors/${encodeURIComponent(name)}/resume`, [202]);
   }
@@ -73,7 +78,10 @@ export class ConnectRest {
       if (last) {
         const failed = [last.connector, ...last.tasks].find((s) => s.state === "FAILED");
         if (failed) throw new Error(`local-connect: connector ${name} FAILED:\n${failed.trace ?? JSON.stringify(last)}`);
-        if (last.connector.state === state && last.tasks.length > 0 && last.tasks.every((t) => t.state === state)) return last;
+        // A STOPPED connector has no tasks at all.
+        const tasksDone =
+          state === "STOPPED" ? last.tasks.length === 0 : last.tasks.length > 0 && last.tasks.every((t) => t.state === state);
+        if (last.connector.state === state && tasksDone) return last;
       }
       if (Date.now() > deadline) {
         throw new Error(`local-connect: connector ${name} not ${state} within ${timeoutMs} ms: ${JSON.stringify(last)}`);

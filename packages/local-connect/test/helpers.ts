@@ -137,10 +137,10 @@ export async function readOutbox(pool: pg.Pool): Promise<OutboxEventSource[]> {
 }
 
 /**
- * Drains the outbox with the relay's own drain (apps/relay's `drainBatch`: claim, send with
- * acks=all, mark published) until nothing is left; returns the number of rows published.
+ * The relay's own drain (apps/relay's `drainBatch`: claim, send with acks=all, mark published)
+ * with one producer: `drainAll` drains until nothing is left and returns the rows published.
  */
-export async function relayDrainAll(pool: pg.Pool, brokers: string[], topic: string, batchSize = 500): Promise<number> {
+export async function createRelayDrainer(brokers: string[], topic: string, batchSize = 500) {
   const producer = createIdempotentProducer(createKafka({ brokers, clientId: "relay-under-test", logLevel: "nothing" }));
   await producer.connect();
   const { policy, breaker } = buildCallPolicy({
@@ -153,15 +153,25 @@ export async function relayDrainAll(pool: pg.Pool, brokers: string[], topic: str
   });
   const publisher = createPublisher({ producer, topic, policy, breaker });
   const logger = createLogger({ service: "relay-under-test", level: "warn" });
-  let published = 0;
+  return {
+    drainAll: async (pool: pg.Pool): Promise<number> => {
+      let published = 0;
+      for (;;) {
+        const result = await drainBatch({ pool, publisher, batchSize, maxAttempts: 5, logger });
+        if (result.error) throw result.error;
+        if (result.claimed === 0) return published;
+        published += result.published;
+      }
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
+export async function relayDrainAll(pool: pg.Pool, brokers: string[], topic: string): Promise<number> {
+  const drainer = await createRelayDrainer(brokers, topic);
   try {
-    for (;;) {
-      const result = await drainBatch({ pool, publisher, batchSize, maxAttempts: 5, logger });
-      if (result.error) throw result.error;
-      if (result.claimed === 0) return published;
-      published += result.published;
-    }
+    return await drainer.drainAll(pool);
   } finally {
-    await producer.disconnect();
+    await drainer.close();
   }
 }
