@@ -63,7 +63,13 @@ export async function startRelay(
     const registry = createMetricsRegistry("relay");
     const metrics = createRelayMetrics(registry);
     const { policy, breaker } = publishPolicy(config);
-    const publisher = createPublisher({ producer, topic: topics.orders, policy, breaker });
+    const publisher = createPublisher({
+      producer,
+      topic: topics.orders,
+      policy,
+      breaker,
+      halfOpenAfterMs: config.RELAY_BREAKER_HALF_OPEN_MS,
+    });
 
     const loop = startRelayLoop({
       pool,

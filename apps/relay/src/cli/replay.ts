@@ -30,7 +30,7 @@ export async function runReplay(
   const started = Date.now();
   try {
     await producer.connect();
-    const result = await replay(pool, createPublisher({ producer, topic, policy, breaker }), options.request, {
+    const result = await replay(pool, createPublisher({ producer, topic, policy, breaker, halfOpenAfterMs: 5_000 }), options.request, {
       onProgress: (p) => progress.update(p.done, p.total),
     });
     progress.finish();

@@ -115,7 +115,7 @@ export const selectRecentPublishLag = (windowSeconds: number): Query => ({
 export const selectParkedRows = (limit: number): Query => ({
   text: `SELECT id, aggregateid AS "aggregateId", type, sequence::text AS sequence, attempts, last_error AS "lastError",
                 parked_at AS "parkedAt", created_at AS "createdAt"
-           FROM outbox WHERE parked_at IS NOT NULL ORDER BY sequence LIMIT $1`,
+           FROM outbox WHERE parked_at IS NOT NULL ORDER BY outbox.sequence LIMIT $1`,
   values: [limit],
 });
 
@@ -159,7 +159,7 @@ export const countReplayRows = (f: ReplayFilter): Query => ({
 export const selectReplayPage = (f: ReplayFilter, afterSequence: string, limit: number): Query => ({
   text: `SELECT ${RECORD_COLUMNS} FROM outbox o
           WHERE ${REPLAY_WHERE} AND sequence > $7::bigint
-          ORDER BY sequence LIMIT $8`,
+          ORDER BY o.sequence LIMIT $8 -- o.: the output column "sequence" is text`,
   values: [...replayValues(f), afterSequence, limit],
 });
 
