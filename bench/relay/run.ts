@@ -1,0 +1,133 @@
+/**
+ * bench/relay (`npm run bench:relay [-- --rows 200000 --rate 1000 --seconds 20]`):
+ * 1. pre-fills N outbox rows and measures the relay's drain rate (events/s);
+ * 2. runs Kafka's ProducerPerformance with the same record size, acks, idempotence and
+ *    in-flight settings on the same broker (the physical limit) and prints relay ÷ perf-test;
+ * 3. measures commit→ack latency p50/p99 under a steady insert load.
+ * Uses $DATABASE_URL / $KAFKA_BROKERS when set, otherwise throw-away local servers.
+ */
+import { parseArgs } from "node:util";
+import { createPool, migrate } from "@orders/db";
+import { createKafka, ensureTopics } from "@orders/kafka";
+import { ensureKafkaToolsClasspath, findJava, startKafka } from "@orders/local-kafka";
+import { startLocalPostgres } from "@orders/local-postgres";
+import { createLogger } from "@orders/runtime";
+import * as v from "valibot";
+import { RelayConfigSchema } from "../../apps/relay/src/config.ts";
+import { startRelay } from "../../apps/relay/src/wiring.ts";
+import { type Drainer, measureDrain, measureSteadyLatency, prefillOutbox, runProducerPerf } from "./lib.ts";
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: "string", default: "200000" },
+    rate: { type: "string", default: "1000" },
+    seconds: { type: "string", default: "20" },
+    partitions: { type: "string", default: "6" },
+    batch: { type: "string", default: "500" },
+  },
+});
+const ROWS = Number(values.rows);
+const out = (s: string) => process.stdout.write(`${s}\n`);
+
+const pgServer = process.env.DATABASE_URL ? undefined : await startLocalPostgres();
+const serverUrl = process.env.DATABASE_URL ?? (pgServer?.url as string);
+const kafkaServer = process.env.KAFKA_BROKERS ? undefined : await startKafka({ partitions: Number(values.partitions) });
+const bootstrap = process.env.KAFKA_BROKERS ?? (kafkaServer?.bootstrap as string);
+
+async function freshDb(name: string): Promise<string> {
+  const admin = createPool({ connectionString: serverUrl, max: 1 });
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  await migrate(u.toString());
+  return u.toString();
+}
+
+/** The relay as one in-process instance (RELAY_JOBS off: the drain loop is what is measured). */
+export const relayDrainer = (databaseUrl: string, topic: string, instances = 1): Drainer => ({
+  name: `relay ×${instances}`,
+  start: async () => {
+    const config = v.parse(RelayConfigSchema, {
+      DATABASE_URL: databaseUrl,
+      KAFKA_BROKERS: bootstrap,
+      ORDERS_TOPIC: topic,
+      KAFKA_CREATE_TOPICS: "false",
+      RELAY_JOBS: "false",
+      METRICS_PORT: "0",
+      RELAY_BATCH_SIZE: values.batch,
+      LOG_LEVEL: "warn",
+    });
+    const relays: { stop(): Promise<void> }[] = [];
+    for (let i = 0; i < instances; i++) relays.push(await startRelay(config, createLogger({ service: "bench-relay", level: "warn" })));
+    return { stop: async () => void (await Promise.all(relays.map((r) => r.stop()))) };
+  },
+});
+
+try {
+  const kafka = createKafka({ brokers: [bootstrap], clientId: "bench", logLevel: "nothing" });
+  const partitions = Number(values.partitions);
+  await ensureTopics(kafka, [
+    { topic: "bench-relay", partitions },
+    { topic: "bench-relay-latency", partitions },
+    { topic: "bench-perf", partitions },
+  ]);
+
+  // 1. Drain
+  const drainUrl = await freshDb("bench_relay_drain");
+  const pool = createPool({ connectionString: drainUrl, max: 8 });
+  let t = performance.now();
+  const recordSize = await prefillOutbox(pool, ROWS);
+  out(`prefilled ${ROWS} rows (mean value ${recordSize} B) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const drain = await measureDrain(pool, relayDrainer(drainUrl, "bench-relay"), ROWS);
+  out(`relay drain: ${ROWS} events in ${drain.seconds.toFixed(1)} s = ${Math.round(drain.eventsPerSecond)} events/s`);
+  await pool.end();
+
+  // 2. The physical limit with the same record size and producer settings.
+  const [{ java }, tools] = await Promise.all([findJava(), ensureKafkaToolsClasspath()]);
+  t = performance.now();
+  const perf = await runProducerPerf({
+    java,
+    classpath: tools.classpath,
+    bootstrap,
+    topic: "bench-perf",
+    records: ROWS,
+    recordSize,
+    producerProps: {
+      acks: "all",
+      "enable.idempotence": "true",
+      "max.in.flight.requests.per.connection": 1,
+      "linger.ms": 0,
+      "batch.size": 65_536,
+      "compression.type": "none",
+    },
+  });
+  out(`producer-perf-test: ${Math.round(perf.recordsPerSecond)} records/s (${perf.line})`);
+  const ratio = drain.eventsPerSecond / perf.recordsPerSecond;
+  out(`ratio relay ÷ producer-perf-test = ${ratio.toFixed(2)} (goal ≥ 0.5)`);
+
+  // 3. Latency under steady load.
+  const latUrl = await freshDb("bench_relay_latency");
+  const latPool = createPool({ connectionString: latUrl, max: 8 });
+  const running = await relayDrainer(latUrl, "bench-relay-latency").start();
+  const lat = await measureSteadyLatency(latPool, { ratePerSecond: Number(values.rate), seconds: Number(values.seconds) });
+  await running.stop();
+  await latPool.end();
+  out(
+    `steady load ${Math.round(lat.offeredPerSecond)} orders/s × ${values.seconds} s: commit→ack p50 ${lat.p50Ms.toFixed(1)} ms, p99 ${lat.p99Ms.toFixed(1)} ms, max ${lat.maxMs.toFixed(1)} ms (goal p99 < 25 ms)`,
+  );
+  out(
+    JSON.stringify({
+      rows: ROWS,
+      recordSize,
+      relayEventsPerSecond: Math.round(drain.eventsPerSecond),
+      perfRecordsPerSecond: Math.round(perf.recordsPerSecond),
+      ratio: Number(ratio.toFixed(3)),
+      latency: lat,
+    }),
+  );
+} finally {
+  await kafkaServer?.stop();
+  await pgServer?.stop();
+}
