@@ -151,7 +151,7 @@ export async function createRelayDrainer(brokers: string[], topic: string, batch
     breakerThreshold: 5,
     halfOpenAfterMs: 1_000,
   });
-  const publisher = createPublisher({ producer, topic, policy, breaker });
+  const publisher = createPublisher({ producer, topic, policy, breaker, halfOpenAfterMs: 1_000 });
   const logger = createLogger({ service: "relay-under-test", level: "warn" });
   return {
     drainAll: async (pool: pg.Pool): Promise<number> => {
