@@ -187,6 +187,22 @@ describe("GET /api/orders/{id}", () => {
     expect((await h.call("GET", `/api/orders/${created.json.id}`, { token: admin })).status).toBe(200);
   });
 
+  it("reads back byte for byte the body that POST built without reading the order", async () => {
+    // Items given out of product order: the 201 body sorts them as the detail query does.
+    const created = await create(
+      alice,
+      orderBody("alice", [
+        { productId: "sku-2", quantity: 3 },
+        { productId: "abc", quantity: 1 },
+        { productId: "sku-1", quantity: 2 },
+      ]),
+    );
+    expect(created.status).toBe(201);
+    expect(created.json.items.map((i: { productId: string }) => i.productId)).toEqual(["abc", "sku-1", "sku-2"]);
+    const read = await h.call("GET", `/api/orders/${created.json.id}`, { token: alice });
+    expect(read.text).toBe(created.text);
+  });
+
   it("answers 404 — not 403 — for another user's order (IDOR)", async () => {
     const created = await create(alice);
     const res = await h.call("GET", `/api/orders/${created.json.id}`, { token: bob });

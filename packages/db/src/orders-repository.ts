@@ -1,4 +1,4 @@
-import { type NewOrder, newOrderTotal, ORDER_AGGREGATE, orderCreatedPayload, uuidv7 } from "@orders/domain";
+import { INITIAL_ORDER_STATE, lineTotal, type NewOrder, newOrderTotal, ORDER_AGGREGATE, orderCreatedPayload, uuidv7 } from "@orders/domain";
 import type pg from "pg";
 import type { Queryable } from "./pool.ts";
 import * as sql from "./sql/index.ts";
@@ -14,15 +14,9 @@ export interface EventContext {
 
 const run = (db: Queryable, q: sql.Query) => db.query({ text: q.text, values: q.values as unknown[], ...(q.name ? { name: q.name } : {}) });
 
-/**
- * Writes the order, its items, its first timeline entry and its `OrderCreated` outbox row on
- * `client`, which must be inside a transaction: either all of them exist or none (DESIGN §3.1).
- */
-export async function insertNewOrder(client: pg.PoolClient, order: NewOrder, ctx: EventContext): Promise<{ eventId: string }> {
-  const eventId = uuidv7();
-  await run(
-    client,
-    sql.insertOrder({
+function newOrderWrite(order: NewOrder, ctx: EventContext, eventId: string, historyAt: Date | null): sql.NewOrderWrite {
+  return {
+    order: {
       id: order.id,
       userId: order.userId,
       totalAmount: newOrderTotal(order),
@@ -30,35 +24,79 @@ export async function insertNewOrder(client: pg.PoolClient, order: NewOrder, ctx
       shippingAddress: order.shippingAddress,
       paymentMethod: order.paymentMethod,
       createdAt: order.createdAt,
-    }),
-  );
-  await run(
-    client,
-    sql.insertOrderItems(
-      order.id,
-      order.items.map((i) => ({ id: uuidv7(), productId: i.productId, quantity: i.quantity, unitPrice: i.unitPrice })),
-    ),
-  );
-  await run(client, sql.insertHistory({ orderId: order.id, status: "PENDING", reason: "order placed", causedBy: ctx.causedBy }));
-  await run(
-    client,
-    sql.insertOutboxEvent({
+      ...INITIAL_ORDER_STATE,
+    },
+    items: order.items.map((i) => ({ id: uuidv7(), productId: i.productId, quantity: i.quantity, unitPrice: i.unitPrice })),
+    history: { status: INITIAL_ORDER_STATE.status, reason: NEW_ORDER_REASON, causedBy: ctx.causedBy, at: historyAt },
+    event: {
       id: eventId,
       aggregateType: ORDER_AGGREGATE,
-      aggregateId: order.id,
       type: "OrderCreated",
       payload: orderCreatedPayload(order),
       source: ctx.source,
       time: order.createdAt.toISOString(),
       traceparent: ctx.traceparent ?? null,
-    }),
-  );
+    },
+  };
+}
+
+const NEW_ORDER_REASON = "order placed";
+
+/**
+ * Writes the order, its items, its first timeline entry and its `OrderCreated` outbox row in
+ * ONE statement (one round trip): either all of them exist or none (DESIGN §3.1). On `client`
+ * inside a transaction, the rows are part of that transaction.
+ */
+export async function insertNewOrder(client: pg.PoolClient, order: NewOrder, ctx: EventContext): Promise<{ eventId: string }> {
+  const eventId = uuidv7();
+  await run(client, sql.insertNewOrderRows(newOrderWrite(order, ctx, eventId, null)));
   return { eventId };
 }
 
 /** `insertNewOrder` in a transaction of its own. */
 export const createOrder = (pool: pg.Pool, order: NewOrder, ctx: EventContext) =>
   withTransaction(pool, (client) => insertNewOrder(client, order, ctx));
+
+/**
+ * POST /api/orders's one transaction as ONE statement: the order's rows (as insertNewOrder,
+ * with the timeline entry stamped `order.createdAt`) and its Idempotency-Key marked COMPLETED
+ * with `key`'s response — only while the key is still IN_FLIGHT under `key.leaseToken`.
+ * `created` false: the lease was lost and nothing at all was written.
+ */
+export async function insertNewOrderCompletingKey(
+  db: Queryable,
+  order: NewOrder,
+  ctx: EventContext,
+  key: sql.KeyCompletion,
+): Promise<{ eventId: string; created: boolean }> {
+  const eventId = uuidv7();
+  const { rows } = await run(db, sql.insertNewOrderRowsCompletingKey(newOrderWrite(order, ctx, eventId, order.createdAt), key));
+  return { eventId, created: (rows[0] as { created: number }).created === 1 };
+}
+
+/**
+ * What getOrderDetail returns for an order right after insertNewOrderCompletingKey wrote it
+ * (before anything else changed it), built without reading it back: same values, same item
+ * order (product id, byte-wise), same formats. A test compares the two.
+ */
+export function newOrderDetail(order: NewOrder, causedBy: string): OrderDetail {
+  const byProduct = [...order.items].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
+  const at = order.createdAt.toISOString();
+  return {
+    id: order.id,
+    userId: order.userId,
+    ...INITIAL_ORDER_STATE,
+    totalAmount: newOrderTotal(order),
+    currency: order.currency,
+    shippingAddress: order.shippingAddress,
+    paymentMethod: order.paymentMethod,
+    createdAt: order.createdAt,
+    updatedAt: order.createdAt,
+    version: 1,
+    items: byProduct.map((i) => ({ productId: i.productId, quantity: i.quantity, unitPrice: i.unitPrice, lineTotal: lineTotal(i) })),
+    timeline: [{ status: INITIAL_ORDER_STATE.status, reason: NEW_ORDER_REASON, causedBy, at }],
+  };
+}
 
 export interface OrderItemView {
   readonly productId: string;

@@ -1,7 +1,17 @@
+import { randomUUID } from "node:crypto";
 import { type NewOrder, parseMoney, uuidv7 } from "@orders/domain";
 import { freshDatabase, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOrder, getOrderDetail, insertNewOrder, listOrders, withTransaction } from "../src/index.ts";
+import {
+  claimIdempotencyKey,
+  createOrder,
+  getOrderDetail,
+  insertNewOrder,
+  insertNewOrderCompletingKey,
+  listOrders,
+  newOrderDetail,
+  withTransaction,
+} from "../src/index.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -103,6 +113,79 @@ describe("createOrder", () => {
     const detail = await getOrderDetail(db.pool, order.id);
     expect(detail?.totalAmount).toBe("9999999000.00");
     expect(detail?.items).toHaveLength(100);
+  });
+});
+
+describe("insertNewOrderCompletingKey", () => {
+  const claim = async (userId: string) => {
+    const scope = { userId, key: randomUUID(), leaseToken: randomUUID() };
+    const outcome = await claimIdempotencyKey(db.pool, { ...scope, fingerprint: "f", leaseMs: 30_000, ttlMs: 86_400_000 });
+    expect(outcome.claimed).toBe(true);
+    return scope;
+  };
+  const keyRow = async (userId: string, key: string) =>
+    (
+      await db.pool.query("SELECT state, response_body, order_id, lease_token FROM idempotency_keys WHERE user_id = $1 AND key = $2", [
+        userId,
+        key,
+      ])
+    ).rows[0];
+  const response = { status: 201, headers: { Location: "/x" }, body: '{"ok":true}' };
+
+  it("writes the order's rows and completes the key in one statement", async () => {
+    const order = newOrder();
+    const scope = await claim(order.userId);
+    const { eventId, created } = await insertNewOrderCompletingKey(db.pool, order, ctx, { ...scope, ...response });
+    expect(created).toBe(true);
+    expect(await counts(order.id)).toEqual({ orders: 1, items: 2, outbox: 1, history: 1 });
+    expect(await keyRow(order.userId, scope.key)).toEqual({
+      state: "COMPLETED",
+      response_body: '{"ok":true}',
+      order_id: order.id,
+      lease_token: null,
+    });
+    const { rows } = await db.pool.query("SELECT id, type FROM outbox WHERE aggregateid = $1", [order.id]);
+    expect(rows).toEqual([{ id: eventId, type: "OrderCreated" }]);
+  });
+
+  it("writes nothing when the lease is no longer ours", async () => {
+    const order = newOrder();
+    const scope = await claim(order.userId);
+    const { created } = await insertNewOrderCompletingKey(db.pool, order, ctx, { ...scope, leaseToken: randomUUID(), ...response });
+    expect(created).toBe(false);
+    expect(await counts(order.id)).toEqual({ orders: 0, items: 0, outbox: 0, history: 0 });
+    expect(await keyRow(order.userId, scope.key)).toMatchObject({ state: "IN_FLIGHT", lease_token: scope.leaseToken, order_id: null });
+  });
+
+  it("leaves the key IN_FLIGHT and writes nothing when a row is rejected", async () => {
+    const order = newOrder({
+      items: [
+        { productId: "dup", quantity: 1, unitPrice: parseMoney("1.00") },
+        { productId: "dup", quantity: 2, unitPrice: parseMoney("1.00") },
+      ],
+    });
+    const scope = await claim(order.userId);
+    await expect(insertNewOrderCompletingKey(db.pool, order, ctx, { ...scope, ...response })).rejects.toMatchObject({ code: "23505" });
+    expect(await counts(order.id)).toEqual({ orders: 0, items: 0, outbox: 0, history: 0 });
+    expect(await keyRow(order.userId, scope.key)).toMatchObject({ state: "IN_FLIGHT", lease_token: scope.leaseToken });
+  });
+
+  it("newOrderDetail is exactly what getOrderDetail reads back", async () => {
+    // Items out of order, upper case before lower case byte-wise, whole and fractional amounts.
+    const order = newOrder({
+      items: [
+        { productId: "sku-2", quantity: 3, unitPrice: parseMoney("7.05") },
+        { productId: "Zeta", quantity: 1, unitPrice: parseMoney("1299") },
+        { productId: "abc", quantity: 1000, unitPrice: parseMoney("0.1") },
+        { productId: "a.b", quantity: 2, unitPrice: parseMoney("49.99") },
+      ],
+      createdAt: new Date(Date.now() - 1234),
+    });
+    const scope = await claim(order.userId);
+    await insertNewOrderCompletingKey(db.pool, order, { ...ctx, causedBy: "request:r1" }, { ...scope, ...response });
+    const detail = await getOrderDetail(db.pool, order.id);
+    expect(detail?.items.map((i) => i.productId)).toEqual(["Zeta", "a.b", "abc", "sku-2"]);
+    expect(newOrderDetail(order, "request:r1")).toEqual(detail);
   });
 });
 

@@ -51,7 +51,7 @@ describe("migration runner", () => {
     const all = (await loadMigrations()).map((m) => m.version);
     // Exactly one process applied everything; the others found it done.
     expect(reports.filter((r) => r.applied.length > 0)).toHaveLength(1);
-    expect(reports.flatMap((r) => r.applied).sort()).toEqual(all);
+    expect(reports.flatMap((r) => r.applied).sort((a, b) => a - b)).toEqual(all);
 
     const c = new pg.Client({ connectionString: url });
     await c.connect();

@@ -1,4 +1,4 @@
-import { completeIdempotencyKey, getOrderDetail, insertNewOrder, type Pool, withTransaction } from "@orders/db";
+import { insertNewOrderCompletingKey, newOrderDetail, type Pool } from "@orders/db";
 import { AppError, type CreateOrderRequest, type NewOrder, uuidv7 } from "@orders/domain";
 import type { Logger } from "@orders/runtime";
 import type { AuthUser } from "../env.ts";
@@ -30,8 +30,10 @@ class LeaseLost extends Error {}
  * POST /api/orders, in three steps so that no database transaction spans the network call:
  * 1. claim the Idempotency-Key with a lease (own committed statement) — or replay / 409 / 422;
  * 2. quote the items at the Inventory service (cockatiel policy; no transaction open);
- * 3. ONE transaction: order + items + history + OrderCreated outbox row AND the key marked
- *    COMPLETED with the exact response bytes, only while the lease is still ours.
+ * 3. ONE transaction — a single statement, one round trip — order + items + history +
+ *    OrderCreated outbox row AND the key marked COMPLETED with the exact response bytes, only
+ *    while the lease is still ours. The response is built from the data in hand (newOrderDetail
+ *    is what GET /api/orders/{id} would read back), not re-read from the database.
  * A crash before 3 commits leaves an IN_FLIGHT key whose lease expires (a retry takes it
  * over); after, both the order and its key exist. Never an order without its key.
  */
@@ -58,19 +60,19 @@ export async function createOrderIdempotently(
       createdAt: new Date(),
     };
     const traceparent = input.traceparent && TRACEPARENT.test(input.traceparent) ? input.traceparent : null;
-    const response = await withTransaction(deps.pool, async (client) => {
-      await insertNewOrder(client, order, { source: deps.ceSource, traceparent, causedBy: `request:${input.requestId}` });
-      const detail = await getOrderDetail(client, order.id);
-      if (!detail) throw new AppError("INTERNAL", "order vanished inside its own transaction");
-      const stored: StoredResponse = {
-        status: 201,
-        headers: { "Content-Type": "application/json", Location: `/api/orders/${order.id}` },
-        body: JSON.stringify(toOrderView(detail)),
-      };
-      const stillOurs = await completeIdempotencyKey(client, { ...scope, leaseToken: begin.leaseToken, ...stored, orderId: order.id });
-      if (!stillOurs) throw new LeaseLost();
-      return stored;
-    });
+    const causedBy = `request:${input.requestId}`;
+    const response: StoredResponse = {
+      status: 201,
+      headers: { "Content-Type": "application/json", Location: `/api/orders/${order.id}` },
+      body: JSON.stringify(toOrderView(newOrderDetail(order, causedBy))),
+    };
+    const { created } = await insertNewOrderCompletingKey(
+      deps.pool,
+      order,
+      { source: deps.ceSource, traceparent, causedBy },
+      { ...scope, leaseToken: begin.leaseToken, ...response },
+    );
+    if (!created) throw new LeaseLost();
     return { ...response, replayed: false };
   } catch (error) {
     if (error instanceof LeaseLost) {
