@@ -1,5 +1,16 @@
 import { rm } from "node:fs/promises";
-import { cancelOrder, checkSystem, type PlacedOrder, placeOrders, progress, type Stack, startStack } from "@orders/stack";
+import {
+  cancelOrder,
+  checkStack,
+  loadStackEnv,
+  type PlacedOrder,
+  placeOrders,
+  progress,
+  type Stack,
+  type StackEnv,
+  startStack,
+  waitUntilQuiet,
+} from "@orders/stack";
 import { parseDemoArgs } from "./args.ts";
 
 /**
@@ -9,6 +20,13 @@ import { parseDemoArgs } from "./args.ts";
  * when the checker passes.
  */
 const args = parseDemoArgs(process.argv.slice(2));
+let config: StackEnv;
+try {
+  config = loadStackEnv();
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(2);
+}
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const started = Date.now();
 const elapsed = () => ((Date.now() - started) / 1000).toFixed(1);
@@ -32,6 +50,8 @@ process.once("SIGINT", () => {
 try {
   stack = await startStack({
     consumers: args.consumers,
+    outboxMode: config.OUTBOX_MODE,
+    logLevel: config.LOG_LEVEL,
     chaos: args.chaos ? { duplicateRate: 0.1, reorderWindowMs: 150 } : null,
     inventoryFailureRate: 0.05,
     inventorySilenceRate: 0.01,
@@ -43,7 +63,9 @@ try {
     log: (line) => out(`[${elapsed()}s] ${line}`),
   });
   const s = stack;
-  out(`[${elapsed()}s] system up: api ${s.apiUrl}, ${args.consumers} consumer(s), chaos ${args.chaos ? "on" : "off"}; logs in ${s.logDir}`);
+  out(
+    `[${elapsed()}s] system up: api ${s.apiUrl}, ${args.consumers} consumer(s), outbox → Kafka by ${s.outboxMode}${s.connect ? ` (Connect ${s.connect.url})` : ""}, chaos ${args.chaos ? "on" : "off"}; logs in ${s.logDir}`,
+  );
 
   const placed: PlacedOrder[] = [];
   const cancels: Promise<number>[] = [];
@@ -90,33 +112,13 @@ try {
   const seconds = (Date.now() - loadStart) / 1000;
   out(`[${elapsed()}s] every order is final after ${seconds.toFixed(1)} s (${(args.orders / seconds).toFixed(0)} orders/s end to end)`);
 
-  // Let in-flight duplicates (chaos) drain before reading the topics: wait for quiet.
-  let quietSince = Date.now();
-  let lastCount = -1;
-  while (Date.now() - quietSince < 3_000) {
-    await new Promise((r) => setTimeout(r, 500));
-    const { rows } = await s.pool.query(
-      "SELECT (SELECT count(*) FROM processed_messages)::int + (SELECT count(*) FROM outbox WHERE published_at IS NULL)::int * 1000000 AS n",
-    );
-    if (rows[0].n !== lastCount) {
-      lastCount = rows[0].n;
-      quietSince = Date.now();
-    }
-  }
+  // Let in-flight duplicates (chaos) drain and the last events go out before reading the topics.
+  await waitUntilQuiet(s.pool);
   out(`[${elapsed()}s] checking: database + topics …`);
-  const ledger = (await (await fetch(`${s.paymentUrl}/admin/ledger`)).json()) as {
-    orderId: string;
-    captured: boolean;
-    refunded: boolean;
-  }[];
-  const report = await checkSystem({
-    pool: s.pool,
-    kafka: s.kafka,
-    topics: s.topics,
-    consumerGroup: s.consumerGroup,
-    placedIds: placed.map((p) => p.id),
-    paymentLedger: ledger,
-  });
+  const report = await checkStack(
+    s,
+    placed.map((p) => p.id),
+  );
   const f = report.figures;
   out("");
   out("──────── summary ────────");
@@ -125,12 +127,12 @@ try {
   out(
     `cancelled                ${f.status_CANCELLED ?? 0}   (user cancels accepted: ${cancelStatuses.filter((c) => c === 200).length}, refused as too late: ${cancelStatuses.filter((c) => c === 409).length})`,
   );
-  out(`outbox events published  ${f.outbox_events}`);
+  out(`outbox events published  ${f.outbox_events}   (by ${s.outboxMode}; not on the topic: ${f.outbox_events_not_on_topic})`);
   out(
     `consumed records         ${f.consumed_records}   (distinct ${f.distinct_messages}, duplicates delivered ${f.duplicate_deliveries}, dead-lettered ${f.dead_lettered})`,
   );
   out(`lost messages            ${f.lost_messages}`);
-  out(`payments captured        ${ledger.filter((l) => l.captured).length}   (refunded ${ledger.filter((l) => l.refunded).length})`);
+  out(`payments captured        ${f.payments_captured ?? 0}   (refunded ${f.payments_refunded ?? 0})`);
   out(`end-to-end throughput    ${(args.orders / seconds).toFixed(1)} orders/s`);
   out(`checker                  ${report.ok ? "PASSED: nothing lost, nothing applied twice" : "FAILED"}`);
   for (const p of report.problems) out(`  ✗ ${p}`);

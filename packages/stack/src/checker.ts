@@ -1,6 +1,7 @@
 import type { Pool } from "@orders/db";
 import { ORDER_TRANSITIONS } from "@orders/domain";
 import { deadLetterTopic, type Kafka, readTopicToEnd, type TopicNames } from "@orders/kafka";
+import type { OutboxMode } from "./config.ts";
 
 export interface CheckInput {
   readonly pool: Pool;
@@ -11,6 +12,13 @@ export interface CheckInput {
   readonly placedIds: readonly string[];
   /** The payment simulator's per-order ledger, when available. */
   readonly paymentLedger?: readonly { orderId: string; captured: boolean; refunded: boolean }[];
+  /**
+   * Who published the outbox. `relay` (default) marks rows `published_at`, which is checked too;
+   * Debezium never writes to the outbox, so there delivery is proven by the topic alone.
+   */
+  readonly outboxMode?: OutboxMode;
+  /** How long to keep re-reading `orders` for outbox events not there yet (CDC lag); default 20 s. */
+  readonly deliveryTimeoutMs?: number;
 }
 
 export interface CheckReport {
@@ -73,13 +81,31 @@ export async function checkSystem(input: CheckInput): Promise<CheckReport> {
   const problem = (p: string) => {
     if (problems.length < 50) problems.push(p);
   };
+  const relayMode = (input.outboxMode ?? "relay") === "relay";
+  // Delivery first. Every outbox row reached `orders` (at least once; the relay or Connect may
+  // repeat a record) — the proof in both modes. The publisher may be a little behind the last
+  // state changes, so the topic (and in relay mode `published_at`, set after the broker's ack)
+  // is read again until everything is there or the timeout passes.
+  const outbox = await input.pool.query<{ id: string }>("SELECT id FROM outbox WHERE aggregateid = ANY($1::text[])", [input.placedIds]);
+  const deliveryDeadline = Date.now() + (input.deliveryTimeoutMs ?? 20_000);
+  let notOnTopic: { id: string }[];
+  for (;;) {
+    const published = new Set((await readTopicToEnd(input.kafka, input.topics.orders)).map((r) => r.headers.ce_id));
+    notOnTopic = outbox.rows.filter((r) => !published.has(r.id));
+    const unmarked = relayMode && notOnTopic.length === 0 ? await countUnpublished(input.pool, input.placedIds) : 0;
+    if ((notOnTopic.length === 0 && unmarked === 0) || Date.now() > deliveryDeadline) break;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  for (const r of notOnTopic.slice(0, 10)) problem(`outbox event ${r.id} is not on ${input.topics.orders}`);
+  const figures: Record<string, number> = { placed: input.placedIds.length, outbox_events: outbox.rows.length };
+  figures.outbox_events_not_on_topic = notOnTopic.length;
+
   const { rows } = await input.pool.query<OrderRow>(TIMELINE_SQL, [input.placedIds]);
   const byId = new Map(rows.map((r) => [r.id, r]));
   const missing = input.placedIds.filter((id) => !byId.has(id));
   for (const id of missing.slice(0, 10)) problem(`order ${id} was placed but does not exist`);
   const ledger = new Map((input.paymentLedger ?? []).map((l) => [l.orderId, l]));
-
-  const figures: Record<string, number> = { placed: input.placedIds.length, missing: missing.length };
+  figures.missing = missing.length;
   for (const o of rows) {
     figures[`status_${o.status}`] = (figures[`status_${o.status}`] ?? 0) + 1;
     if (o.status !== "DELIVERED" && o.status !== "CANCELLED") problem(`${o.id}: not final (${o.status})`);
@@ -87,7 +113,7 @@ export async function checkSystem(input: CheckInput): Promise<CheckReport> {
     const wasConfirmed = o.statuses.includes("CONFIRMED") || o.status === "DELIVERED" || o.status === "SHIPPED";
     if (o.confirmed !== (wasConfirmed ? 1 : 0)) problem(`${o.id}: ${o.confirmed} OrderConfirmed events (confirmed: ${wasConfirmed})`);
     if (o.cancelled !== (o.status === "CANCELLED" ? 1 : 0)) problem(`${o.id}: ${o.cancelled} OrderCancelled events in ${o.status}`);
-    if (o.unpublished > 0) problem(`${o.id}: ${o.unpublished} outbox rows not published`);
+    if (relayMode && o.unpublished > 0) problem(`${o.id}: ${o.unpublished} outbox rows not marked published by the relay`);
     if (o.version !== o.applied_rows)
       problem(`${o.id}: version ${o.version} ≠ ${o.applied_rows} applied timeline rows (an effect applied twice or lost)`);
     if (o.dup_causes > 0) problem(`${o.id}: the same cause applied twice`);
@@ -101,6 +127,8 @@ export async function checkSystem(input: CheckInput): Promise<CheckReport> {
     if (o.status === "CANCELLED") {
       if (o.inventory_status === "RESERVED") problem(`${o.id}: cancelled but stock still reserved`);
       if (o.payment_status === "SUCCEEDED") problem(`${o.id}: cancelled but payment not refunded`);
+      // A payment still waiting for its charge is closed by the PaymentInitiator (PaymentAbandoned → FAILED).
+      if (o.payment_status === "PENDING") problem(`${o.id}: cancelled but payment still PENDING`);
     }
     if (input.paymentLedger) {
       const l = ledger.get(o.id);
@@ -111,13 +139,6 @@ export async function checkSystem(input: CheckInput): Promise<CheckReport> {
         problem(`${o.id}: payment service refunded=${l?.refunded ?? false}, database ${o.payment_status}`);
     }
   }
-
-  // Every outbox row reached `orders` (at least once; the relay may repeat a record).
-  const outbox = await input.pool.query<{ id: string }>("SELECT id FROM outbox WHERE aggregateid = ANY($1::text[])", [input.placedIds]);
-  const published = new Set((await readTopicToEnd(input.kafka, input.topics.orders)).map((r) => r.headers.ce_id));
-  const notOnTopic = outbox.rows.filter((r) => !published.has(r.id));
-  for (const r of notOnTopic.slice(0, 10)) problem(`outbox event ${r.id} is not on ${input.topics.orders}`);
-  figures.outbox_events = outbox.rows.length;
 
   // Every consumed record was applied (its id in processed_messages) or dead-lettered.
   let records = 0;
@@ -144,7 +165,19 @@ export async function checkSystem(input: CheckInput): Promise<CheckReport> {
   figures.duplicate_deliveries = records - ids.size;
   figures.dead_lettered = dead.size;
   figures.lost_messages = lost.length;
+  if (input.paymentLedger) {
+    figures.payments_captured = input.paymentLedger.filter((l) => l.captured).length;
+    figures.payments_refunded = input.paymentLedger.filter((l) => l.refunded).length;
+  }
   return { ok: problems.length === 0, problems, figures };
+}
+
+async function countUnpublished(pool: Pool, ids: readonly string[]): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM outbox WHERE aggregateid = ANY($1::text[]) AND published_at IS NULL",
+    [ids],
+  );
+  return rows[0]?.n ?? 0;
 }
 
 /** Counts by status and how many are settled (final, nothing left to compensate). */
@@ -152,7 +185,8 @@ export async function progress(pool: Pool, ids: readonly string[]): Promise<{ by
   const { rows } = await pool.query<{ status: string; n: number; settled: number }>(
     `SELECT status, count(*)::int AS n,
             count(*) FILTER (WHERE status = 'DELIVERED'
-                               OR (status = 'CANCELLED' AND inventory_status <> 'RESERVED' AND payment_status <> 'SUCCEEDED'))::int AS settled
+                               OR (status = 'CANCELLED' AND inventory_status <> 'RESERVED'
+                                   AND payment_status NOT IN ('SUCCEEDED', 'PENDING')))::int AS settled
        FROM orders WHERE id = ANY($1::uuid[]) GROUP BY status`,
     [ids],
   );

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPool, migrate, type Pool } from "@orders/db";
 import { createKafka, ensureTopics, type Kafka, projectTopics, type TopicNames } from "@orders/kafka";
+import type { OutboxMode } from "./config.ts";
 import { freePort, ManagedProcess, type ServiceSpec } from "./processes.ts";
 
 export interface StackOptions {
@@ -13,6 +14,8 @@ export interface StackOptions {
   readonly namespace?: string;
   readonly partitions?: number;
   readonly consumers?: number;
+  /** Who publishes the outbox: the relay process (default) or Kafka Connect + Debezium (a child JVM). */
+  readonly outboxMode?: OutboxMode;
   readonly jwtSecret?: string;
   readonly chaos?: { readonly duplicateRate: number; readonly reorderWindowMs: number } | null;
   readonly inventoryFailureRate?: number;
@@ -31,6 +34,7 @@ export interface StackOptions {
 }
 
 export interface Stack {
+  readonly outboxMode: OutboxMode;
   readonly databaseUrl: string;
   readonly brokers: readonly string[];
   readonly topics: TopicNames;
@@ -46,6 +50,8 @@ export interface Stack {
   readonly consumers: readonly ManagedProcess[];
   /** Metrics URLs of the consumers, in the same order. */
   readonly consumerMetricsUrls: readonly string[];
+  /** Debezium mode: the Kafka Connect worker's REST URL and log file. */
+  readonly connect?: { readonly url: string; readonly logFile: string };
   /** SIGTERM everything (reverse start order), then stop the local servers. Returns non-clean exits. */
   stop(): Promise<string[]>;
 }
@@ -88,6 +94,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await ensureTopics(kafka, projectTopics(topics, options.partitions ?? 6));
     const pool = createPool({ connectionString: databaseUrl, max: 4, applicationName: "stack" });
     cleanups.push(() => pool.end());
+    const outboxMode = options.outboxMode ?? "relay";
+    // Debezium streams only rows inserted after its slot exists (snapshot.mode=no_data), so the
+    // connector is registered and streaming before any service can write to the outbox.
+    const connect = outboxMode === "debezium" ? await startDebezium(databaseUrl, brokers, topics.orders, ns, log) : undefined;
+    if (connect) cleanups.push(connect.destroy);
 
     const jwtSecret = options.jwtSecret ?? "demo-secret-please-change-0123456789abcdef";
     const [apiPort, invPort, payPort, dlvPort, relayPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
@@ -169,12 +180,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           DELIVERY_DELIVER_MAX_MS: String(shipMax),
         },
       },
-      {
-        name: "relay",
-        script: "apps/relay/src/main.ts",
-        healthUrl: `http://127.0.0.1:${relayPort}/healthz`,
-        env: { ...common, DATABASE_URL: databaseUrl, METRICS_PORT: String(relayPort), HOST: "127.0.0.1", KAFKA_CLIENT_ID: `relay${ns}` },
-      },
+      ...(outboxMode === "relay"
+        ? [
+            {
+              name: "relay",
+              script: "apps/relay/src/main.ts",
+              healthUrl: `http://127.0.0.1:${relayPort}/healthz`,
+              env: {
+                ...common,
+                DATABASE_URL: databaseUrl,
+                METRICS_PORT: String(relayPort),
+                HOST: "127.0.0.1",
+                KAFKA_CLIENT_ID: `relay${ns}`,
+              },
+            },
+          ]
+        : []),
       ...consumerPorts.map((port, i) => ({
         name: `consumer-${i + 1}`,
         script: "apps/consumer/src/main.ts",
@@ -205,6 +226,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
     const consumers = [...processes.values()].filter((p) => p.spec.name.startsWith("consumer-"));
     return {
+      outboxMode,
       databaseUrl,
       brokers,
       topics,
@@ -219,6 +241,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       processes,
       consumers,
       consumerMetricsUrls: consumerPorts.map((p) => `http://127.0.0.1:${p}/metrics`),
+      ...(connect ? { connect: { url: connect.url, logFile: connect.logFile } } : {}),
       async stop() {
         const unclean: string[] = [];
         for (const p of [...started].reverse()) {
@@ -236,4 +259,27 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     for (const c of cleanups.reverse()) await c().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * OUTBOX_MODE=debezium: Kafka Connect (official jars from Maven Central) with the checked-in
+ * outbox connector as a child JVM, registered over REST and streaming from its slot. Names are
+ * per stack (slots are server-wide); stopping removes the connector, slot and publication.
+ */
+async function startDebezium(databaseUrl: string, brokers: readonly string[], topic: string, ns: string, log: (line: string) => void) {
+  const { startOutboxCdc } = await import("@orders/local-connect");
+  const id = ns.replace(/[^A-Za-z0-9]/g, "_").toLowerCase();
+  log("starting Kafka Connect + Debezium outbox connector …");
+  const cdc = await startOutboxCdc({
+    databaseUrl,
+    bootstrap: brokers.join(","),
+    topic,
+    connector: {
+      ...(ns ? { name: `orders-outbox${ns}`, topicPrefix: `orders-cdc${ns}` } : {}),
+      slotName: `orders_outbox_debezium${id}`,
+      publicationName: `orders_outbox_publication${id}`,
+    },
+  });
+  log(`connector ${cdc.connector.name} running (Connect ${cdc.worker.url}, slot ${cdc.slotName})`);
+  return { url: cdc.worker.url, logFile: cdc.worker.logFile, destroy: () => cdc.destroy() };
 }

@@ -1,7 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cancelOrder, checkSystem, type PlacedOrder, placeOrders, progress, type Stack, startStack } from "../src/index.ts";
+import {
+  cancelOrder,
+  checkStack,
+  loadStackEnv,
+  type PlacedOrder,
+  placeOrders,
+  progress,
+  type Stack,
+  startStack,
+  waitUntilQuiet,
+} from "../src/index.ts";
 
 const ORDERS = Number(process.env.CHAOS_ORDERS ?? 2_000);
 let db: TestDatabase;
@@ -15,6 +25,7 @@ beforeAll(async () => {
     namespace: `-${randomUUID().slice(0, 8)}`,
     partitions: 6,
     consumers: 2,
+    outboxMode: loadStackEnv().OUTBOX_MODE,
     chaos: { duplicateRate: 0.15, reorderWindowMs: 200 },
     inventoryFailureRate: 0.05,
     inventorySilenceRate: 0.005,
@@ -69,22 +80,13 @@ describe("chaos: duplicates, reordering and a consumer killed mid-run", () => {
         { timeout: 240_000, interval: 1_000 },
       )
       .toBe(ORDERS);
-    // Late duplicates from the chaos buffers: give the consumers a moment to drain them.
-    await new Promise((r) => setTimeout(r, 3_000));
+    // Late duplicates from the chaos buffers: let the consumers drain them.
+    await waitUntilQuiet(stack.pool);
 
-    const ledger = (await (await fetch(`${stack.paymentUrl}/admin/ledger`)).json()) as {
-      orderId: string;
-      captured: boolean;
-      refunded: boolean;
-    }[];
-    const report = await checkSystem({
-      pool: stack.pool,
-      kafka: stack.kafka,
-      topics: stack.topics,
-      consumerGroup: stack.consumerGroup,
-      placedIds: placed.map((p) => p.id),
-      paymentLedger: ledger,
-    });
+    const report = await checkStack(
+      stack,
+      placed.map((p) => p.id),
+    );
     expect(report.problems).toEqual([]);
     expect(report.figures.missing).toBe(0);
     expect(report.figures.duplicate_deliveries).toBeGreaterThan(0);

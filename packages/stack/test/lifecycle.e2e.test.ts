@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { getOrderDetail } from "@orders/db";
 import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cancelOrder, checkSystem, hs256Token, type PlacedOrder, placeOrder, type Stack, startStack } from "../src/index.ts";
+import { cancelOrder, checkStack, hs256Token, loadStackEnv, type PlacedOrder, placeOrder, type Stack, startStack } from "../src/index.ts";
 
 let db: TestDatabase;
 let stack: Stack;
@@ -15,6 +15,7 @@ beforeAll(async () => {
     namespace: `-${randomUUID().slice(0, 8)}`,
     partitions: 3,
     consumers: 1,
+    outboxMode: loadStackEnv().OUTBOX_MODE,
     maxPaymentAttempts: 3,
     pendingDeadlineMs: 4_000,
     deadlineCron: "*/2 * * * * *",
@@ -90,19 +91,10 @@ describe("the order lifecycle end to end (api → relay → simulators → consu
   });
 
   it("the checker finds nothing lost and nothing applied twice", async () => {
-    const ledger = (await (await fetch(`${stack.paymentUrl}/admin/ledger`)).json()) as {
-      orderId: string;
-      captured: boolean;
-      refunded: boolean;
-    }[];
-    const report = await checkSystem({
-      pool: stack.pool,
-      kafka: stack.kafka,
-      topics: stack.topics,
-      consumerGroup: stack.consumerGroup,
-      placedIds: placed.map((p) => p.id),
-      paymentLedger: ledger,
-    });
+    const report = await checkStack(
+      stack,
+      placed.map((p) => p.id),
+    );
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
   });

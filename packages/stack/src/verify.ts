@@ -1,0 +1,47 @@
+import type { Pool } from "@orders/db";
+import { type CheckReport, checkSystem } from "./checker.ts";
+import type { Stack } from "./stack.ts";
+
+export type LedgerEntry = { orderId: string; captured: boolean; refunded: boolean };
+
+/** The payment simulator's per-order ledger (what it captured and refunded). */
+export async function fetchPaymentLedger(paymentUrl: string): Promise<LedgerEntry[]> {
+  const res = await fetch(`${paymentUrl}/admin/ledger`);
+  if (!res.ok) throw new Error(`GET ${paymentUrl}/admin/ledger → ${res.status}`);
+  return (await res.json()) as LedgerEntry[];
+}
+
+/** Runs the checker against a running stack: its database, topics, payment ledger and outbox mode. */
+export async function checkStack(stack: Stack, placedIds: readonly string[]): Promise<CheckReport> {
+  return checkSystem({
+    pool: stack.pool,
+    kafka: stack.kafka,
+    topics: stack.topics,
+    consumerGroup: stack.consumerGroup,
+    placedIds,
+    paymentLedger: await fetchPaymentLedger(stack.paymentUrl),
+    outboxMode: stack.outboxMode,
+  });
+}
+
+/**
+ * Waits until nothing has been applied or written to the outbox for `quietMs` (late chaos
+ * duplicates drained, the last events out), or `timeoutMs` passes.
+ */
+export async function waitUntilQuiet(pool: Pool, quietMs = 3_000, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let quietSince = Date.now();
+  let last = "";
+  while (Date.now() - quietSince < quietMs && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    const { rows } = await pool.query<{ applied: number; outbox: number; unpublished: number }>(
+      `SELECT (SELECT count(*) FROM processed_messages)::int AS applied, (SELECT count(*) FROM outbox)::int AS outbox,
+              (SELECT count(*) FROM outbox WHERE published_at IS NULL)::int AS unpublished`,
+    );
+    const now = JSON.stringify(rows[0]);
+    if (now !== last) {
+      last = now;
+      quietSince = Date.now();
+    }
+  }
+}
