@@ -30,6 +30,7 @@ const E = {
   delivered: { type: "OrderDelivered" },
   cancel: { type: "CancelRequested", reason: "user" },
   timeout: { type: "PendingTimeout" },
+  abandoned: { type: "PaymentAbandoned", attempt: 2 },
 } as const satisfies Record<string, LifecycleEvent | ((n: number) => LifecycleEvent)>;
 
 describe("decide: the happy path", () => {
@@ -198,6 +199,26 @@ describe("decide: the awkward deliveries (docs/lifecycle.md)", () => {
       { kind: "apply", next: { paymentStatus: "REFUNDED" } },
     ],
     ["PaymentRefunded on a live order is illegal", confirmed, E.refunded, { kind: "skip", reason: "ILLEGAL_TRANSITION" }],
+    [
+      "PaymentAbandoned on a cancelled order waiting for its charge fails the payment, with nothing to publish",
+      state({ status: "CANCELLED", inventoryStatus: "RESERVED", paymentStatus: "PENDING" }),
+      E.abandoned,
+      {
+        kind: "apply",
+        next: state({ status: "CANCELLED", inventoryStatus: "RESERVED", paymentStatus: "FAILED" }),
+        note: "payment not attempted: order cancelled",
+        emit: null,
+        followUps: [],
+      },
+    ],
+    [
+      "PaymentAbandoned after a result arrived keeps the result",
+      state({ status: "CANCELLED", paymentStatus: "SUCCEEDED" }),
+      E.abandoned,
+      { kind: "skip", reason: "STALE_RESULT" },
+    ],
+    ["PaymentAbandoned twice is a no-op", state({ status: "CANCELLED", paymentStatus: "FAILED" }), E.abandoned, { kind: "skip" }],
+    ["PaymentAbandoned on a live order is illegal", reserved, E.abandoned, { kind: "skip", reason: "ILLEGAL_TRANSITION" }],
   ];
   it.each(rows)("%s", (_name, from, event, expected) => {
     expect(decide(from, event, ctx)).toMatchObject(expected);
@@ -222,6 +243,7 @@ const anyEvent: fc.Arbitrary<LifecycleEvent> = fc.oneof(
     E.delivered,
     E.cancel,
     E.timeout,
+    E.abandoned,
   ),
   fc.integer({ min: 1, max: 5 }).map(E.payFailedRetryable),
 );

@@ -1,4 +1,4 @@
-import { getOrderForPayment, type Pool } from "@orders/db";
+import { type ApplyOptions, applyEvents, getOrderForPayment, type Pool, withTransaction } from "@orders/db";
 import type { Logger } from "@orders/runtime";
 import type { PaymentClient } from "./payment-client.ts";
 import type { InitiatePaymentJob, RefundPaymentJob } from "./queues.ts";
@@ -7,19 +7,54 @@ export interface PaymentJobDeps {
   readonly pool: Pool;
   readonly payments: PaymentClient;
   readonly logger: Logger;
+  /** How lifecycle events are applied (the same options as the consumer and the deadline sweep). */
+  readonly apply: Omit<ApplyOptions, "consumer">;
 }
 
-export type JobResult = "charged" | "refunded" | "skipped";
+export type JobResult = "charged" | "refunded" | "skipped" | "abandoned";
+
+/** processed_messages name of the PaymentInitiator; its message id is `payment-abandoned:<order>:<attempt>`. */
+export const PAYMENT_INITIATOR_CONSUMER = "payment-initiator";
 
 /**
  * PaymentInitiator: asks the Payment service to charge one attempt. A throw fails the job and
  * pg-boss retries it later; the payment's result comes back on Kafka, not here.
+ *
+ * An order cancelled while its payment waits for this job is not charged (it would only be
+ * refunded). On the job's first run no charge for this attempt can have reached the service, so
+ * the payment is closed as FAILED ("payment not attempted") through the decision table. A
+ * re-run may follow a charge that did get through before the call failed: then the payment is
+ * left PENDING for that charge's result (success → refund, failure → FAILED).
  */
-export async function initiatePayment(deps: PaymentJobDeps, job: InitiatePaymentJob): Promise<JobResult> {
+export async function initiatePayment(
+  deps: PaymentJobDeps,
+  job: InitiatePaymentJob,
+  run: { readonly previousRuns: number } = { previousRuns: 0 },
+): Promise<JobResult> {
   const order = await getOrderForPayment(deps.pool, job.orderId);
-  // Cancelled meanwhile (user, timeout): charging now would only lead to a refund.
   if (!order || order.status !== "PENDING" || order.paymentStatus !== "PENDING") {
-    deps.logger.info("payment not started", { orderId: job.orderId, attempt: job.attempt, status: order?.status ?? "missing" });
+    const status = order?.status ?? "missing";
+    if (order?.status === "CANCELLED" && order.paymentStatus === "PENDING" && run.previousRuns === 0) {
+      const [outcome] = await withTransaction(
+        deps.pool,
+        (client) =>
+          applyEvents(
+            client,
+            [
+              {
+                orderId: order.id,
+                messageId: `payment-abandoned:${order.id}:${job.attempt}`,
+                event: { type: "PaymentAbandoned", attempt: job.attempt },
+              },
+            ],
+            { ...deps.apply, consumer: PAYMENT_INITIATOR_CONSUMER },
+          ),
+        { retries: 3 },
+      );
+      deps.logger.info("payment abandoned: order cancelled", { orderId: job.orderId, attempt: job.attempt, outcome: outcome?.kind });
+      return "abandoned";
+    }
+    deps.logger.info("payment not started", { orderId: job.orderId, attempt: job.attempt, status, runs: run.previousRuns + 1 });
     return "skipped";
   }
   await deps.payments.charge({

@@ -1,6 +1,6 @@
 import type { Pool } from "@orders/db";
 import type { Logger } from "@orders/runtime";
-import type { Job, PgBoss } from "pg-boss";
+import type { Job, JobWithMetadata, PgBoss } from "pg-boss";
 import type { PaymentClient } from "./payment-client.ts";
 import { initiatePayment, refundPayment } from "./payment-jobs.ts";
 import { type DeadlineSweepOptions, sweepPendingDeadline } from "./pending-deadline.ts";
@@ -22,7 +22,7 @@ export interface SagaWorkerOptions {
 
 /** Registers the PaymentInitiator, the refund worker and the deadline schedule on `boss`. */
 export async function startSagaWorkers(boss: PgBoss, options: SagaWorkerOptions): Promise<() => Promise<void>> {
-  const deps = { pool: options.pool, payments: options.payments, logger: options.logger };
+  const deps = { pool: options.pool, payments: options.payments, logger: options.logger, apply: options.deadline.apply };
   const work = { batchSize: options.batchSize ?? 20, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5 };
   const timed = async <T>(queue: string, fn: () => Promise<string>): Promise<T> => {
     const started = performance.now();
@@ -38,9 +38,17 @@ export async function startSagaWorkers(boss: PgBoss, options: SagaWorkerOptions)
   };
   // A batch handler settles all its jobs together; each job is independent, so run them at once
   // and fail the batch if any failed (pg-boss retries them; the service side is idempotent).
-  await boss.work<InitiatePaymentJob>(QUEUES.initiatePayment, work, async (jobs: Job<InitiatePaymentJob>[]) => {
-    await Promise.all(jobs.map((j) => timed(QUEUES.initiatePayment, () => initiatePayment(deps, j.data))));
-  });
+  // With metadata: the PaymentInitiator needs the job's retry count (was a charge maybe sent before?).
+  const initiateWork = { ...work, includeMetadata: true } as const;
+  await boss.work<InitiatePaymentJob, void, typeof initiateWork>(
+    QUEUES.initiatePayment,
+    initiateWork,
+    async (jobs: JobWithMetadata<InitiatePaymentJob>[]) => {
+      await Promise.all(
+        jobs.map((j) => timed(QUEUES.initiatePayment, () => initiatePayment(deps, j.data, { previousRuns: j.retryCount }))),
+      );
+    },
+  );
   await boss.work<RefundPaymentJob>(QUEUES.refundPayment, work, async (jobs: Job<RefundPaymentJob>[]) => {
     await Promise.all(jobs.map((j) => timed(QUEUES.refundPayment, () => refundPayment(deps, j.data))));
   });

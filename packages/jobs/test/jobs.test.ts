@@ -110,7 +110,9 @@ describe("follow-up jobs", () => {
     );
     failNext = 2; // two 503s, then success: within the policy's retries
     const payments = httpPaymentClient(baseUrl, policy);
-    expect(await initiatePayment({ pool: db.pool, payments, logger }, { orderId: id, attempt: 1, causedBy: "t" })).toBe("charged");
+    expect(
+      await initiatePayment({ pool: db.pool, payments, logger, apply: applyOptions() }, { orderId: id, attempt: 1, causedBy: "t" }),
+    ).toBe("charged");
     expect(calls.at(-1)).toMatchObject({ path: "/payments", key: id, body: { orderId: id, attempt: 1, amount: "7.50", currency: "INR" } });
 
     const cancelled = await placeOrder();
@@ -118,8 +120,41 @@ describe("follow-up jobs", () => {
       applyEvents(c, [{ orderId: cancelled, messageId: uuidv7(), event: { type: "CancelRequested", reason: "user" } }], applyOptions()),
     );
     const before = calls.length;
-    expect(await initiatePayment({ pool: db.pool, payments, logger }, { orderId: cancelled, attempt: 1, causedBy: "t" })).toBe("skipped");
+    expect(
+      await initiatePayment({ pool: db.pool, payments, logger, apply: applyOptions() }, { orderId: cancelled, attempt: 1, causedBy: "t" }),
+    ).toBe("skipped");
     expect(calls.length).toBe(before);
+  });
+
+  it("closes the payment of an order cancelled while it waited as FAILED, without charging, once", async () => {
+    const payments = httpPaymentClient(baseUrl, policy);
+    const deps = { pool: db.pool, payments, logger, apply: applyOptions() };
+    const id = await placeOrder();
+    await withTransaction(db.pool, (c) =>
+      applyEvents(
+        c,
+        [
+          { orderId: id, messageId: uuidv7(), event: { type: "InventoryReserved" } },
+          { orderId: id, messageId: uuidv7(), event: { type: "CancelRequested", reason: "user" } },
+        ],
+        applyOptions(),
+      ),
+    );
+    expect(await getOrderDetail(db.pool, id)).toMatchObject({ status: "CANCELLED", paymentStatus: "PENDING" });
+    const before = calls.length;
+    const job = { orderId: id, attempt: 1, causedBy: "t" };
+    // A re-run of the job may follow a charge that reached the service: its result decides.
+    expect(await initiatePayment(deps, job, { previousRuns: 1 })).toBe("skipped");
+    expect(await getOrderDetail(db.pool, id)).toMatchObject({ paymentStatus: "PENDING" });
+    expect(await initiatePayment(deps, job)).toBe("abandoned");
+    expect(await initiatePayment(deps, job)).toBe("skipped");
+    expect(calls.length).toBe(before);
+    const detail = await getOrderDetail(db.pool, id);
+    expect(detail).toMatchObject({ status: "CANCELLED", paymentStatus: "FAILED" });
+    const notes = detail?.timeline.map((t) => t.reason) ?? [];
+    expect(notes.filter((r) => r === "payment not attempted: order cancelled")).toHaveLength(1);
+    const { rows } = await db.pool.query("SELECT type FROM outbox WHERE aggregateid = $1 ORDER BY sequence", [id]);
+    expect(rows.map((r) => r.type)).toEqual(["OrderCreated", "OrderCancelled"]);
   });
 
   it("runs enqueued charges and refunds through the pg-boss workers", async () => {

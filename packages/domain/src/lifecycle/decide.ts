@@ -3,8 +3,8 @@ import { type StatusField, transition } from "./transition-table.ts";
 
 /**
  * What can happen to an order. Kafka results from the inventory, payment and delivery
- * services, plus the two things that come from this service itself: a cancel request
- * (API) and the PENDING deadline (scheduled job).
+ * services, plus what comes from this service itself: a cancel request (API), the PENDING
+ * deadline (scheduled job) and a payment the PaymentInitiator did not start (job).
  */
 export type LifecycleEvent =
   | { readonly type: "InventoryReserved" }
@@ -16,7 +16,9 @@ export type LifecycleEvent =
   | { readonly type: "OrderShipped" }
   | { readonly type: "OrderDelivered" }
   | { readonly type: "CancelRequested"; readonly reason: string }
-  | { readonly type: "PendingTimeout" };
+  | { readonly type: "PendingTimeout" }
+  /** The PaymentInitiator found the order cancelled and never sent this attempt's charge. */
+  | { readonly type: "PaymentAbandoned"; readonly attempt: number };
 
 export type LifecycleEventType = LifecycleEvent["type"];
 
@@ -217,6 +219,14 @@ function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: Decision
       d.set("status", "CANCELLED");
       const refund: FollowUp[] = order.paymentStatus === "SUCCEEDED" ? [{ type: "RefundPayment" }] : [];
       return apply(d, `cancelled: ${event.reason}`, { type: "OrderCancelled", reason: event.reason }, refund);
+    }
+
+    case "PaymentAbandoned": {
+      // Only a payment still waiting for its charge can be abandoned; any result already in
+      // (success, failure, refund) is the truth and stays.
+      if (order.paymentStatus !== "PENDING") return skip("STALE_RESULT", `payment already ${order.paymentStatus}`);
+      if (order.status !== "CANCELLED") return skip("ILLEGAL_TRANSITION", `PaymentAbandoned in ${order.status}`);
+      return apply(d.set("paymentStatus", "FAILED"), "payment not attempted: order cancelled");
     }
 
     case "PendingTimeout": {
