@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { AppError, ExternalIdSchema, type Money, MoneySchema, parseMoney } from "@orders/domain";
 import { BrokenCircuitError, type IPolicy, TaskCancelledError } from "cockatiel";
 import * as v from "valibot";
@@ -28,26 +30,67 @@ const unavailable = (message: string, retriable: boolean, cause?: unknown) =>
   new AppError("DEPENDENCY_UNAVAILABLE", message, { retriable, cause });
 
 /**
+ * One POST of a JSON body over node:http on a keep-alive agent: status and parsed body
+ * (undefined when not JSON). Rejects on connection errors and when `signal` aborts. Chosen
+ * over fetch (undici): its Request/Headers/WebStreams objects cost ~0.3 ms of CPU per call in
+ * bench/api, on the same 2 cores as the database.
+ */
+function postJson(url: URL, agent: HttpAgent, body: string, signal: AbortSignal): Promise<{ status: number; body: unknown }> {
+  const request = url.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent,
+        signal,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), accept: "application/json" },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("error", reject);
+        res.on("close", () => {
+          if (!res.complete) reject(new Error("inventory response cut short"));
+        });
+        res.on("end", () => {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+          } catch {
+            parsed = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/**
  * HTTP client of the Inventory service's check-and-quote (`POST {baseUrl}/quotes`) behind the
  * cockatiel `policy` built in src/policies.ts. Transient failures (connection errors, timeouts,
  * 5xx, 429) are `retriable` and feed the breaker; a 422 refusal is a business answer and does not.
  */
 export function createInventoryClient(options: { baseUrl: string; policy: IPolicy; breakerRetryAfterSeconds: number }): InventoryClient {
-  const url = new URL("quotes", options.baseUrl.endsWith("/") ? options.baseUrl : `${options.baseUrl}/`).toString();
+  const url = new URL("quotes", options.baseUrl.endsWith("/") ? options.baseUrl : `${options.baseUrl}/`);
+  const agent = url.protocol === "https:" ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
 
   const attempt = async (lines: readonly QuoteLine[], signal: AbortSignal): Promise<Quote> => {
-    let res: Response;
+    let res: { status: number; body: unknown };
     try {
-      res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity })) }),
+      res = await postJson(
+        url,
+        agent,
+        JSON.stringify({ items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity })) }),
         signal,
-      });
+      );
     } catch (error) {
       throw unavailable("inventory service unreachable", true, error);
     }
-    const body = await res.json().catch(() => undefined);
+    const { body } = res;
     if (res.status === 422) {
       const refusal = v.safeParse(RefusalSchema, body);
       if (refusal.success) {
@@ -62,7 +105,7 @@ export function createInventoryClient(options: { baseUrl: string; policy: IPolic
       }
     }
     if (res.status >= 500 || res.status === 429) throw unavailable(`inventory service answered ${res.status}`, true);
-    if (!res.ok) throw unavailable(`inventory service answered ${res.status}`, false);
+    if (res.status < 200 || res.status > 299) throw unavailable(`inventory service answered ${res.status}`, false);
     const parsed = v.safeParse(QuoteResponseSchema, body);
     if (!parsed.success) throw unavailable("inventory service sent an invalid quote", false);
     const byId = new Map(parsed.output.lines.map((l) => [l.productId, l]));

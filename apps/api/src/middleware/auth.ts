@@ -2,9 +2,9 @@ import { AppError, EXTERNAL_ID_PATTERN } from "@orders/domain";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { jwk } from "hono/jwk";
-import { jwt } from "hono/jwt";
 import type { HonoJsonWebKey } from "hono/utils/jwt/jws";
 import type { AppEnv } from "../env.ts";
+import { hmacJwt } from "./hmac-jwt.ts";
 import { withHeaders } from "./problem.ts";
 
 export const AUTH_REALM = "orders";
@@ -24,22 +24,9 @@ export const unauthorized = (detail: string, challenge: string, cause?: unknown)
 const invalidToken = (detail: string) =>
   unauthorized(detail, `Bearer realm="${AUTH_REALM}", error="invalid_token", error_description="${detail}"`);
 
-const HMAC_HASH = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" } as const;
-
 /**
- * hono's jwt middleware given the secret as a string imports it (crypto.subtle.importKey) on
- * every request; given a CryptoKey it uses it as is. So the key is imported once, for the
- * pinned algorithm only, and the middleware is otherwise hono's own.
- */
-function hmacJwt(secret: string, alg: keyof typeof HMAC_HASH, verification: Parameters<typeof jwt>[0]["verification"]): MiddlewareHandler {
-  const middleware = crypto.subtle
-    .importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: HMAC_HASH[alg] }, false, ["verify"])
-    .then((key) => jwt({ secret: key, alg, realm: AUTH_REALM, ...(verification ? { verification } : {}) }));
-  return async (c, next) => (await middleware)(c, next);
-}
-
-/**
- * Bearer JWT auth on hono's built-in jwt/jwk middleware: the algorithm is pinned by
+ * Bearer JWT auth: HMAC tokens through hmac-jwt.ts (hono's jwt middleware semantics on a key
+ * created once), asymmetric ones through hono's jwk middleware and the JWKS cache: the algorithm is pinned by
  * configuration (a token's own `alg` never chooses it), `exp` is required (hono checks it
  * only when present), `iss`/`aud` are checked when configured, `sub` must be a user id.
  * Sets `user` = { id: sub, admin: role === "admin" }.
@@ -54,7 +41,13 @@ export function authMiddleware(options: AuthOptions): MiddlewareHandler<AppEnv> 
   };
   const verify: MiddlewareHandler =
     options.kind === "hmac"
-      ? hmacJwt(options.secret, options.alg, verification)
+      ? hmacJwt({
+          secret: options.secret,
+          alg: options.alg,
+          realm: AUTH_REALM,
+          ...(options.issuer ? { issuer: options.issuer } : {}),
+          ...(options.audience ? { audience: options.audience } : {}),
+        })
       : jwk({ keys: () => options.keys(), alg: [options.alg], realm: AUTH_REALM, verification });
 
   return async (c, next) => {
