@@ -14,6 +14,7 @@ import {
   ensureTopics,
   type Kafka,
   type OutgoingRecord,
+  orderResultRecord,
   projectTopics,
   sendRecords,
 } from "@orders/kafka";
@@ -45,18 +46,8 @@ async function insertOrders(pool: Pool, n: number): Promise<string[]> {
   return ids;
 }
 
-const record = (type: string, id: string, orderId: string, data: Record<string, unknown>): OutgoingRecord => ({
-  key: orderId,
-  value: JSON.stringify({ orderId, ...data }),
-  headers: {
-    ce_specversion: "1.0",
-    ce_id: id,
-    ce_type: type,
-    ce_source: "/bench",
-    ce_time: new Date().toISOString(),
-    "content-type": "application/json",
-  },
-});
+const record = (type: string, id: string, orderId: string, data: Record<string, unknown>): OutgoingRecord =>
+  orderResultRecord("/bench", type, id, orderId, data);
 
 async function prefill(
   kafka: Kafka,

@@ -5,5 +5,6 @@ export * from "./orders-repository.ts";
 export * from "./outbox-repository.ts";
 export * from "./pg-errors.ts";
 export * from "./pool.ts";
+export * from "./replication-repository.ts";
 export * as sql from "./sql/index.ts";
 export * from "./transaction.ts";

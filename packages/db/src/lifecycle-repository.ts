@@ -109,7 +109,7 @@ export async function applyEvents(client: pg.PoolClient, events: readonly Incomi
 
   const outcomes: ApplyOutcome[] = [];
   const history: sql.TimelineRow[] = [];
-  const outbox: sql.OutboxRow[] = [];
+  const outbox: sql.OutboxEventRow[] = [];
   const followUps: FollowUpRequest[] = [];
   for (const e of events) {
     const order = orders.get(e.orderId);

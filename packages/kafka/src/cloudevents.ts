@@ -55,6 +55,33 @@ export const outboxRecord = (row: OutboxEventSource): OutgoingRecord => ({
   headers: cloudEventHeaders(row),
 });
 
+/**
+ * A service's result about one order as a CloudEvents binary-mode record (DESIGN §5): key and
+ * `ce_subject` = the order id, value = `{ orderId, ...data }` as JSON. What the inventory,
+ * payment and delivery services send; the simulators, tests and benchmarks build theirs here.
+ */
+export function orderResultRecord(
+  source: string,
+  type: string,
+  id: string,
+  orderId: string,
+  data: Record<string, unknown> = {},
+): OutgoingRecord {
+  return {
+    key: orderId,
+    value: JSON.stringify({ orderId, ...data }),
+    headers: {
+      [CE_HEADERS.specversion]: "1.0",
+      [CE_HEADERS.id]: id,
+      [CE_HEADERS.type]: type,
+      [CE_HEADERS.source]: source,
+      [CE_HEADERS.time]: new Date().toISOString(),
+      [CE_HEADERS.subject]: orderId,
+      [CE_HEADERS.contentType]: "application/json",
+    },
+  };
+}
+
 /** A header as a UTF-8 string (the first value when repeated), or undefined. */
 export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
   const raw = headers?.[name];

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createOrder } from "@orders/db";
 import { type NewOrder, parseMoney, uuidv7 } from "@orders/domain";
-import { type Kafka, type OutgoingRecord, type Producer, sendRecords } from "@orders/kafka";
+import { type Kafka, type OutgoingRecord, orderResultRecord, type Producer, sendRecords } from "@orders/kafka";
 import type { Pool } from "pg";
 
 export const uniqueTopics = () => {
@@ -27,18 +27,8 @@ export async function placeOrders(pool: Pool, n: number, userId = "u-1"): Promis
   return ids;
 }
 
-export const result = (type: string, id: string, orderId: string, data: Record<string, unknown> = {}): OutgoingRecord => ({
-  key: orderId,
-  value: JSON.stringify({ orderId, ...data }),
-  headers: {
-    ce_specversion: "1.0",
-    ce_id: id,
-    ce_type: type,
-    ce_source: "/test",
-    ce_time: new Date().toISOString(),
-    "content-type": "application/json",
-  },
-});
+export const result = (type: string, id: string, orderId: string, data: Record<string, unknown> = {}): OutgoingRecord =>
+  orderResultRecord("/test", type, id, orderId, data);
 
 export async function send(producer: Producer, topic: string, records: OutgoingRecord[]): Promise<void> {
   for (let i = 0; i < records.length; i += 1_000) await sendRecords(producer, topic, records.slice(i, i + 1_000));

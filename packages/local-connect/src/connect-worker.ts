@@ -2,9 +2,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findJava } from "@orders/local-kafka";
+import { findJava, freePorts, guard, type JvmCommand, type RunningJvm, spawnJava, tail } from "@orders/local-kafka";
 import { connectVersion, debeziumVersion, ensureConnectClasspath, ensureDebeziumPostgres } from "./artifacts.ts";
-import { freePort, type JvmProcess, spawnJvm, tail } from "./jvm-process.ts";
 import { ConnectRest } from "./rest.ts";
 import { ensureSmtPlugin } from "./smt.ts";
 import { renderWorkerLog4j2, renderWorkerProperties } from "./worker-config.ts";
@@ -61,7 +60,8 @@ export async function startConnect(options: StartConnectOptions): Promise<Connec
   await symlink(debezium.dir, join(plugins, "debezium-connector-postgres"));
   await symlink(smtDir, join(plugins, "order-service-smt"));
   const groupId = options.groupId ?? `orders-connect-${randomBytes(4).toString("hex")}`;
-  const port = await freePort();
+  // Below the ephemeral range, so a restarted worker gets its port back.
+  const port = (await freePorts("127.0.0.1", 1))[0] as number;
   const logFile = join(workDir, "connect.log");
   const properties = join(workDir, "connect-distributed.properties");
   await writeFile(
@@ -77,23 +77,23 @@ export async function startConnect(options: StartConnectOptions): Promise<Connec
   );
   await writeFile(join(workDir, "log4j2.xml"), renderWorkerLog4j2(logFile));
   const heap = options.heap ?? "512m";
-  const args = [
-    `-Xmx${heap}`,
-    "-XX:+UseG1GC",
-    "-XX:+ExitOnOutOfMemoryError",
-    "-Djava.awt.headless=true",
-    `-Dlog4j2.configurationFile=${join(workDir, "log4j2.xml")}`,
-    "-cp",
-    connect.classpath,
-    "org.apache.kafka.connect.cli.ConnectDistributed",
-    properties,
-  ];
-  const env = { ...process.env, ...options.env };
+  const command: JvmCommand = {
+    java: java.java,
+    classpath: connect.classpath,
+    mainClass: "org.apache.kafka.connect.cli.ConnectDistributed",
+    args: [properties],
+    jvmArgs: [`-Xmx${heap}`, "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError"],
+    log4jConfig: join(workDir, "log4j2.xml"),
+    env: { ...process.env, ...options.env },
+  };
+  // If Node dies without stop(), local-kafka's guard kills the JVM (and removes the work dir).
+  const keepWorkDir = process.env.LOCAL_CONNECT_KEEP === "1";
   const rest = new ConnectRest(`http://127.0.0.1:${port}`);
-  let jvm: JvmProcess | undefined;
+  let jvm: (RunningJvm & { release: () => void }) | undefined;
 
   const launch = async () => {
-    const started = spawnJvm(java.java, args, join(workDir, "stdout.log"), env);
+    const spawned = spawnJava(command, join(workDir, "stdout.log"));
+    const started = { ...spawned, release: guard(spawned.child, keepWorkDir ? undefined : workDir) };
     jvm = started;
     const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);
     let exited = false;
@@ -148,7 +148,7 @@ export async function startConnect(options: StartConnectOptions): Promise<Connec
     },
     stop: async () => {
       await terminate("SIGTERM");
-      if (!removed && process.env.LOCAL_CONNECT_KEEP !== "1") {
+      if (!removed && !keepWorkDir) {
         removed = true;
         await rm(workDir, { recursive: true, force: true });
       }

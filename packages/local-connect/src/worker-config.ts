@@ -1,3 +1,4 @@
+import { renderLog4j2File, renderProperties } from "@orders/local-kafka";
 export type WorkerConfigInput = {
   bootstrap: string;
   /** Connect group id; the internal topics are named after it. */
@@ -45,29 +46,20 @@ export function renderWorkerProperties(input: WorkerConfigInput): string {
     "topic.creation.enable": true,
     ...input.overrides,
   };
-  return `${Object.entries(props)
-    .map(([key, value]) => `${key}=${String(value).replaceAll("\\", "\\\\")}`)
-    .join("\n")}\n`;
+  return renderProperties(props);
 }
 
 /** log4j2 for the worker: INFO to one file, the noisy plugin scanner and clients at WARN. */
 export function renderWorkerLog4j2(logFile: string): string {
-  const file = logFile.replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;");
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<Configuration status="WARN">
-  <Appenders>
-    <File name="worker" fileName="${file}" append="true">
-      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
-    </File>
-  </Appenders>
-  <Loggers>
-    <Logger name="org.reflections" level="ERROR"/>
-    <Logger name="org.apache.kafka.clients" level="WARN"/>
-    <Logger name="org.apache.kafka.common" level="WARN"/>
-    <Logger name="org.apache.kafka.connect.runtime.isolation" level="WARN"/>
-    <Logger name="org.eclipse.jetty" level="WARN"/>
-    <Root level="INFO"><AppenderRef ref="worker"/></Root>
-  </Loggers>
-</Configuration>
-`;
+  return renderLog4j2File(logFile, {
+    appender: "worker",
+    rootLevel: "INFO",
+    loggers: {
+      "org.reflections": "ERROR",
+      "org.apache.kafka.clients": "WARN",
+      "org.apache.kafka.common": "WARN",
+      "org.apache.kafka.connect.runtime.isolation": "WARN",
+      "org.eclipse.jetty": "WARN",
+    },
+  });
 }

@@ -13,6 +13,8 @@ export type JvmCommand = {
   jvmArgs?: string[];
   /** log4j2 configuration file for the JVM. */
   log4jConfig: string;
+  /** Environment of the JVM; default this process's. */
+  env?: NodeJS.ProcessEnv;
 };
 
 function argv(cmd: JvmCommand): string[] {
@@ -53,6 +55,7 @@ export function spawnJava(cmd: JvmCommand, outputFile: string): RunningJvm {
       stdio: ["ignore", out, out],
       // Own process group: a terminal Ctrl-C reaches Node, which decides how the JVM stops.
       detached: true,
+      ...(cmd.env ? { env: cmd.env } : {}),
     });
   } finally {
     closeSync(out);
@@ -61,7 +64,7 @@ export function spawnJava(cmd: JvmCommand, outputFile: string): RunningJvm {
     child.once("exit", (code, signal) => resolve({ code, signal }));
     child.once("error", () => resolve({ code: null, signal: null }));
   });
-  // Never keep the event loop alive just for the broker: callers await stop() explicitly.
+  // Never keep the event loop alive just for the JVM: callers await stop() explicitly.
   child.unref();
   return { child, exited };
 }

@@ -50,29 +50,43 @@ export function renderServerProperties(input: ServerConfigInput): string {
     "auto.create.topics.enable": false,
     ...input.overrides,
   };
-  return `${Object.entries(props)
-    .map(([key, value]) => `${key}=${String(value)}`)
-    .join("\n")}\n`;
+  return renderProperties(props);
 }
 
 /** log4j2 config sending everything to one file; stdout stays quiet. */
 export function renderLog4j2(logFile: string): string {
-  const file = logFile.replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;");
+  return renderLog4j2File(logFile, {
+    appender: "server",
+    rootLevel: "WARN",
+    loggers: { kafka: "INFO", "org.apache.kafka": "INFO", "state.change.logger": "WARN", "kafka.request.logger": "WARN" },
+  });
+}
+
+/** A `.properties` file: one `key=value` a line, backslashes escaped as Java reads them. */
+export function renderProperties(props: Record<string, string | number | boolean>): string {
+  return `${Object.entries(props)
+    .map(([key, value]) => `${key}=${String(value).replaceAll("\\", "\\\\")}`)
+    .join("\n")}\n`;
+}
+
+/** log4j2 XML writing every enabled logger to one file with `[time] LEVEL message (logger)` lines. */
+export function renderLog4j2File(
+  logFile: string,
+  options: { appender: string; rootLevel: string; loggers: Readonly<Record<string, string>> },
+): string {
+  const xml = (text: string) => text.replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;");
+  const loggers = Object.entries(options.loggers)
+    .map(([name, level]) => `    <Logger name="${xml(name)}" level="${level}"/>\n`)
+    .join("");
   return `<?xml version="1.0" encoding="UTF-8"?>
 <Configuration status="WARN">
   <Appenders>
-    <File name="server" fileName="${file}" append="true">
+    <File name="${options.appender}" fileName="${xml(logFile)}" append="true">
       <PatternLayout pattern="[%d] %p %m (%c)%n"/>
     </File>
   </Appenders>
   <Loggers>
-    <Logger name="kafka" level="INFO"/>
-    <Logger name="org.apache.kafka" level="INFO"/>
-    <Logger name="state.change.logger" level="WARN"/>
-    <Logger name="kafka.request.logger" level="WARN"/>
-    <Root level="WARN">
-      <AppenderRef ref="server"/>
-    </Root>
+${loggers}    <Root level="${options.rootLevel}"><AppenderRef ref="${options.appender}"/></Root>
   </Loggers>
 </Configuration>
 `;

@@ -5,3 +5,4 @@ export * from "./orders.ts";
 export * from "./outbox.ts";
 export * from "./processed-messages.ts";
 export type { Query } from "./query.ts";
+export * from "./replication.ts";

@@ -1,3 +1,4 @@
+import type { OutboxEventRow } from "./outbox.ts";
 import type { Query } from "./query.ts";
 
 /*
@@ -61,18 +62,11 @@ export const insertHistoryRows = (rows: readonly TimelineRow[]): Query => ({
   values: [rows.map((r) => r.orderId), rows.map((r) => r.status), rows.map((r) => r.reason), rows.map((r) => r.causedBy)],
 });
 
-export interface OutboxRow {
-  readonly id: string;
-  readonly aggregateType: string;
-  readonly aggregateId: string;
-  readonly type: string;
-  readonly payload: unknown;
-  readonly source: string;
-  readonly time: string;
-}
-
-/** Outbox rows in the given order, so `sequence` follows it (per-order event order). */
-export const insertOutboxRows = (rows: readonly OutboxRow[]): Query => ({
+/**
+ * Outbox rows (the row shape of `insertOutboxEvent`) in the given order, so `sequence` follows
+ * it (per-order event order). `traceparent` is not written: consumer-side events carry none.
+ */
+export const insertOutboxRows = (rows: readonly OutboxEventRow[]): Query => ({
   name: "lifecycle.insert_outbox",
   text: `INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, ce_source, ce_time)
          SELECT id, aggregatetype, aggregateid, type, payload, ce_source, ce_time

@@ -1,9 +1,9 @@
 import { createServer } from "node:http";
-import { createBatchConsumer, createIdempotentProducer, createKafka, topicNamesFrom } from "@orders/kafka";
-import { createLogger, env, installShutdown, loadConfig } from "@orders/runtime";
+import { env } from "@orders/runtime";
 import * as v from "valibot";
-import { ChaosEmitter } from "../kafka-side/chaos-emitter.ts";
-import { chaosFrom, SimulatorKafkaEnv } from "../kafka-side/config.ts";
+import { SimulatorKafkaEnv } from "../kafka-side/config.ts";
+import { consumeOrders, startKafkaSide } from "../kafka-side/kafka-side.ts";
+import { startSimulatorProcess } from "../run-service.ts";
 import { DeliveryService } from "./delivery-service.ts";
 
 const Schema = v.object({
@@ -17,23 +17,9 @@ const Schema = v.object({
   DELIVERY_GROUP_ID: env.string("delivery-simulator"),
 });
 
-const config = (() => {
-  try {
-    return loadConfig(Schema);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exit(1);
-  }
-})();
-const logger = createLogger({ service: "delivery-simulator", level: config.LOG_LEVEL });
-const shutdown = installShutdown(logger);
-const topics = topicNamesFrom(config);
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "delivery-simulator" });
-const producer = createIdempotentProducer(kafka);
-await producer.connect();
-shutdown.onShutdown("producer", () => producer.disconnect());
-const emitter = new ChaosEmitter(producer, topics.deliveries, chaosFrom(config));
-shutdown.onShutdown("emitter", () => emitter.close());
+const { config, logger, shutdown } = startSimulatorProcess(Schema, "delivery-simulator");
+const side = await startKafkaSide(config, shutdown, { clientId: "delivery-simulator", answerTopic: (t) => t.deliveries });
+const { emitter } = side;
 const service = new DeliveryService({
   emitter,
   shipMinMs: config.DELIVERY_SHIP_MIN_MS,
@@ -42,9 +28,7 @@ const service = new DeliveryService({
   deliverMaxMs: config.DELIVERY_DELIVER_MAX_MS,
 });
 shutdown.onShutdown("shipments", () => service.stop());
-const consumer = createBatchConsumer(kafka, { groupId: config.DELIVERY_GROUP_ID, topics: [topics.orders], handle: service.handle });
-await consumer.start();
-shutdown.onShutdown("consumer", () => consumer.stop());
+await consumeOrders(side, shutdown, config.DELIVERY_GROUP_ID, service.handle);
 // Health and stats only; the delivery service has no business HTTP API.
 const server = createServer((req, res) => {
   const body = req.url === "/admin/stats" ? { ...service.stats, sent: emitter.sent, duplicated: emitter.duplicated } : { status: "ok" };

@@ -1,6 +1,6 @@
 import { env } from "@orders/runtime";
 import * as v from "valibot";
-import { FAULT_MODES } from "./faults.ts";
+import { FAULT_MODES, FaultInjector } from "./faults.ts";
 
 /** Environment of the inventory simulator's HTTP server (docs/configuration.md). */
 export const InventorySimulatorConfigSchema = v.object({
@@ -18,3 +18,13 @@ export const InventorySimulatorConfigSchema = v.object({
 });
 
 export type InventorySimulatorConfig = v.InferOutput<typeof InventorySimulatorConfigSchema>;
+
+/** The fault injector with the start-up values of the environment. */
+export function faultsFrom(config: InventorySimulatorConfig): FaultInjector {
+  return new FaultInjector({
+    mode: config.INVENTORY_MODE,
+    failureRate: config.INVENTORY_FAILURE_RATE,
+    latencyMs: config.INVENTORY_LATENCY_MS,
+    flapEvery: config.INVENTORY_FLAP_EVERY,
+  });
+}

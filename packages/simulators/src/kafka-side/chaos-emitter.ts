@@ -1,4 +1,4 @@
-import { type OutgoingRecord, type Producer, sendRecords } from "@orders/kafka";
+import { type OutgoingRecord, orderResultRecord, type Producer, sendRecords } from "@orders/kafka";
 
 export interface ChaosSettings {
   /** Off: records go out in emit order, once. */
@@ -96,18 +96,4 @@ export class ChaosEmitter {
 }
 
 /** CloudEvents binary-mode record of a simulator's answer (DESIGN §5). */
-export function answerRecord(source: string, type: string, id: string, orderId: string, data: Record<string, unknown>): OutgoingRecord {
-  return {
-    key: orderId,
-    value: JSON.stringify({ orderId, ...data }),
-    headers: {
-      ce_specversion: "1.0",
-      ce_id: id,
-      ce_type: type,
-      ce_source: source,
-      ce_time: new Date().toISOString(),
-      ce_subject: orderId,
-      "content-type": "application/json",
-    },
-  };
-}
+export const answerRecord = orderResultRecord;

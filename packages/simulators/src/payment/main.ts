@@ -1,11 +1,11 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { createIdempotentProducer, createKafka, topicNamesFrom } from "@orders/kafka";
-import { createLogger, env, installShutdown, loadConfig } from "@orders/runtime";
+import { env } from "@orders/runtime";
 import * as v from "valibot";
 import { FaultInjector } from "../inventory/faults.ts";
-import { ChaosEmitter } from "../kafka-side/chaos-emitter.ts";
-import { chaosFrom, rateEnv, SimulatorKafkaEnv } from "../kafka-side/config.ts";
+import { rateEnv, SimulatorKafkaEnv } from "../kafka-side/config.ts";
+import { startKafkaSide } from "../kafka-side/kafka-side.ts";
+import { startSimulatorProcess } from "../run-service.ts";
 import { createPaymentApp } from "./app.ts";
 import { PaymentService } from "./payment-service.ts";
 
@@ -21,23 +21,8 @@ const Schema = v.object({
   PAYMENT_HTTP_LATENCY_MS: env.int(0, 0, 600_000),
 });
 
-const config = (() => {
-  try {
-    return loadConfig(Schema);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exit(1);
-  }
-})();
-const logger = createLogger({ service: "payment-simulator", level: config.LOG_LEVEL });
-const shutdown = installShutdown(logger);
-const topics = topicNamesFrom(config);
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "payment-simulator" });
-const producer = createIdempotentProducer(kafka);
-await producer.connect();
-shutdown.onShutdown("producer", () => producer.disconnect());
-const emitter = new ChaosEmitter(producer, topics.payments, chaosFrom(config));
-shutdown.onShutdown("emitter", () => emitter.close());
+const { config, logger, shutdown } = startSimulatorProcess(Schema, "payment-simulator");
+const { emitter } = await startKafkaSide(config, shutdown, { clientId: "payment-simulator", answerTopic: (t) => t.payments });
 const service = new PaymentService({
   emitter,
   failureRate: config.PAYMENT_FAILURE_RATE,

@@ -1,0 +1,55 @@
+import {
+  type ChunkHandler,
+  createBatchConsumer,
+  createIdempotentProducer,
+  createKafka,
+  type Kafka,
+  type TopicEnv,
+  type TopicNames,
+  topicNamesFrom,
+} from "@orders/kafka";
+import type { Shutdown } from "@orders/runtime";
+import { ChaosEmitter } from "./chaos-emitter.ts";
+import { chaosFrom } from "./config.ts";
+
+type KafkaSideEnv = TopicEnv & {
+  KAFKA_BROKERS: string[];
+  SIM_CHAOS: boolean;
+  SIM_DUPLICATE_RATE: number;
+  SIM_REORDER_WINDOW_MS: number;
+};
+
+export interface KafkaSide {
+  readonly kafka: Kafka;
+  readonly topics: TopicNames;
+  readonly emitter: ChaosEmitter;
+}
+
+/**
+ * A simulator's answering side: a connected idempotent producer and the chaos emitter writing
+ * to `answerTopic`, both closed on shutdown (emitter first: it flushes held-back answers).
+ */
+export async function startKafkaSide(
+  config: KafkaSideEnv,
+  shutdown: Shutdown,
+  options: { clientId: string; answerTopic: (topics: TopicNames) => string; maxInFlightRequests?: number },
+): Promise<KafkaSide> {
+  const topics = topicNamesFrom(config);
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: options.clientId });
+  const producer = createIdempotentProducer(
+    kafka,
+    options.maxInFlightRequests === undefined ? {} : { maxInFlightRequests: options.maxInFlightRequests },
+  );
+  await producer.connect();
+  shutdown.onShutdown("producer", () => producer.disconnect());
+  const emitter = new ChaosEmitter(producer, options.answerTopic(topics), chaosFrom(config));
+  shutdown.onShutdown("emitter", () => emitter.close());
+  return { kafka, topics, emitter };
+}
+
+/** Consumes `orders` in group `groupId` with `handle`; stopped first on shutdown. */
+export async function consumeOrders(side: KafkaSide, shutdown: Shutdown, groupId: string, handle: ChunkHandler): Promise<void> {
+  const consumer = createBatchConsumer(side.kafka, { groupId, topics: [side.topics.orders], handle });
+  await consumer.start();
+  shutdown.onShutdown("consumer", () => consumer.stop());
+}
