@@ -16,6 +16,7 @@ export const RelayConfigSchema = v.object({
   METRICS_PORT: env.int(9101, 0, 65_535),
   HOST: env.string("0.0.0.0"),
   RELAY_BATCH_SIZE: env.int(500, 1, 10_000),
+  RELAY_CONCURRENCY: env.int(2, 1, 8),
   RELAY_SWEEP_INTERVAL_MS: env.int(1_000, 10, 600_000),
   RELAY_PENDING_POLL_MS: env.int(10, 1, 10_000),
   RELAY_MAX_ATTEMPTS: env.int(5, 1, 1_000),

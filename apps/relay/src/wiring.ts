@@ -38,7 +38,10 @@ export async function startRelay(
     }
   };
   try {
-    const pool = createPool({ connectionString: databaseUrl, max: config.DATABASE_POOL_MAX, applicationName: "relay" });
+    // Each batch in flight holds a connection for its whole claim transaction; keep two more
+    // for the pending poll and the gauges.
+    const poolMax = Math.max(config.DATABASE_POOL_MAX, config.RELAY_CONCURRENCY + 2);
+    const pool = createPool({ connectionString: databaseUrl, max: poolMax, applicationName: "relay" });
     stops.push({ name: "database pool", stop: () => pool.end() });
     await waitForDependency("PostgreSQL", () => pool.query("SELECT 1"), logger);
 
@@ -56,15 +59,16 @@ export async function startRelay(
         logger,
       );
     }
-    const producer = createIdempotentProducer(kafka);
-    await waitForDependency("Kafka", () => producer.connect(), logger);
-    stops.push({ name: "kafka producer", stop: () => producer.disconnect() });
+    // One idempotent producer per batch in flight (see createPublisher).
+    const producers = Array.from({ length: config.RELAY_CONCURRENCY }, () => createIdempotentProducer(kafka));
+    await waitForDependency("Kafka", () => Promise.all(producers.map((p) => p.connect())), logger);
+    stops.push({ name: "kafka producer", stop: async () => void (await Promise.all(producers.map((p) => p.disconnect()))) });
 
     const registry = createMetricsRegistry("relay");
     const metrics = createRelayMetrics(registry);
     const { policy, breaker } = publishPolicy(config);
     const publisher = createPublisher({
-      producer,
+      producer: producers,
       topic: topics.orders,
       policy,
       breaker,
@@ -77,6 +81,7 @@ export async function startRelay(
       logger,
       metrics,
       batchSize: config.RELAY_BATCH_SIZE,
+      concurrency: config.RELAY_CONCURRENCY,
       maxAttempts: config.RELAY_MAX_ATTEMPTS,
       sweepIntervalMs: config.RELAY_SWEEP_INTERVAL_MS,
       pendingPollMs: config.RELAY_PENDING_POLL_MS,
@@ -117,7 +122,12 @@ export async function startRelay(
 
     const server = await serveMetrics(registry, config.METRICS_PORT, config.HOST);
     stops.push({ name: "metrics server", stop: () => server.close() });
-    logger.info("relay started", { topic: topics.orders, metrics: `${server.url}/metrics`, batchSize: config.RELAY_BATCH_SIZE });
+    logger.info("relay started", {
+      topic: topics.orders,
+      metrics: `${server.url}/metrics`,
+      batchSize: config.RELAY_BATCH_SIZE,
+      concurrency: config.RELAY_CONCURRENCY,
+    });
     return { metricsUrl: `${server.url}/metrics`, stop: stopAll };
   } catch (error) {
     await stopAll();

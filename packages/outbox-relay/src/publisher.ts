@@ -11,7 +11,14 @@ export interface Publisher {
 }
 
 export interface PublisherOptions {
-  readonly producer: Producer;
+  /**
+   * One connected idempotent producer, or several: a send uses an idle one. kafkajs lets an
+   * idempotent producer have one produce request per broker in flight, so concurrent batches
+   * (RELAY_CONCURRENCY) each need their own producer to overlap their sends. Batches in flight
+   * never share an aggregate (see claimOutboxBatch), so per-key order does not depend on which
+   * producer sends what.
+   */
+  readonly producer: Producer | readonly Producer[];
   readonly topic: string;
   /** From `buildCallPolicy` (runtime): timeout → retry with backoff → breaker. */
   readonly policy: IPolicy;
@@ -22,7 +29,11 @@ export interface PublisherOptions {
 }
 
 export function createPublisher(options: PublisherOptions): Publisher {
-  const { producer, topic, policy, breaker } = options;
+  const { topic, policy, breaker } = options;
+  const producers: readonly Producer[] = Array.isArray(options.producer) ? options.producer : [options.producer as Producer];
+  if (producers.length === 0) throw new Error("createPublisher: no producer");
+  const idle = [...producers];
+  let next = 0;
   // cockatiel moves Open → HalfOpen only when the next call arrives, so "open" here means
   // "opened less than halfOpenAfterMs ago": after that the loop must try, or it never closes.
   let openedAt = 0;
@@ -33,7 +44,14 @@ export function createPublisher(options: PublisherOptions): Publisher {
     topic,
     publish: async (rows) => {
       const records = rows.map(outboxRecord);
-      await policy.execute(() => sendRecords(producer, topic, records, { ackTimeoutMs: options.ackTimeoutMs ?? 30_000 }));
+      // An idle producer, or (more sends than producers) the next one in turn: kafkajs queues.
+      const leased = idle.pop();
+      const producer = leased ?? (producers[next++ % producers.length] as Producer);
+      try {
+        await policy.execute(() => sendRecords(producer, topic, records, { ackTimeoutMs: options.ackTimeoutMs ?? 30_000 }));
+      } finally {
+        if (leased) idle.push(leased);
+      }
     },
     isOpen: () => breaker.state === CircuitState.Open && Date.now() - openedAt < options.halfOpenAfterMs,
   };

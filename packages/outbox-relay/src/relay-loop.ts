@@ -1,5 +1,4 @@
 import { outboxHasPending } from "@orders/db";
-import type pg from "pg";
 import { type DrainOptions, type DrainResult, drainBatch } from "./drain.ts";
 
 export interface RelayLoopOptions extends DrainOptions {
@@ -10,79 +9,108 @@ export interface RelayLoopOptions extends DrainOptions {
   /** First back-off after a failed batch; doubles up to `maxBackoffMs`. */
   readonly backoffMs: number;
   readonly maxBackoffMs: number;
+  /**
+   * Batches in flight at once (default 1): each is its own claim transaction on its own
+   * connection, so claiming/marking one overlaps sending another. Per-aggregate order holds
+   * for the same reason it holds across relay instances: a batch never holds a row whose
+   * aggregate has an earlier row unpublished (locked by another batch or not), so batches in
+   * flight never share an aggregate.
+   */
+  readonly concurrency?: number;
   readonly onBatch?: (result: DrainResult) => void;
 }
 
 export interface RelayLoop {
   /** Drain now (a NOTIFY, a sweep job). */
   wake(): void;
-  /** Stops after the batch in flight is finished (published and marked, or rolled back). */
+  /** Stops after the batches in flight are finished (published and marked, or rolled back). */
   stop(): Promise<void>;
   readonly running: boolean;
 }
 
+interface Slot {
+  woken: boolean;
+  wakeUp: (() => void) | undefined;
+}
+
 /**
- * The drain loop of one relay instance: drains back-to-back while batches come back full,
- * otherwise sleeps until woken, the sweep interval passes, or — when rows are waiting on an
- * open transaction or another relay's batch — a short poll.
+ * The drain loop of one relay instance: `concurrency` workers, each draining back-to-back
+ * while batches come back full, otherwise sleeping until woken (NOTIFY, sweep job, another
+ * worker's commit), the sweep interval passes, or — when rows are waiting on an open
+ * transaction or another batch — a short poll.
  */
 export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
   const { logger } = options;
+  const concurrency = Math.max(1, options.concurrency ?? 1);
   let stopped = false;
-  let woken = false;
-  let wakeUp: (() => void) | undefined;
   let backoff = options.backoffMs;
+  const slots: Slot[] = Array.from({ length: concurrency }, () => ({ woken: false, wakeUp: undefined }));
 
-  const sleep = (ms: number) =>
+  /**
+   * `wakeable`: a wake-up (or one that came in since the slot last looked) ends the sleep.
+   * Back-off sleeps are not wakeable — a NOTIFY storm during a broker outage must not turn
+   * the back-off into a busy loop — only `stop()` ends them.
+   */
+  const sleep = (slot: Slot, ms: number, wakeable: boolean) =>
     new Promise<void>((resolve) => {
+      if (stopped || (wakeable && slot.woken)) return resolve();
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
-        wakeUp = undefined;
+        slot.wakeUp = undefined;
         resolve();
       }
-      wakeUp = done;
+      slot.wakeUp = () => {
+        if (wakeable || stopped) done();
+      };
     });
 
-  const pending = (pool: pg.Pool) => outboxHasPending(pool).catch(() => true);
+  const wakeAll = (except?: Slot) => {
+    for (const slot of slots) {
+      if (slot === except) continue;
+      slot.woken = true;
+      slot.wakeUp?.();
+    }
+  };
 
-  const loop = async () => {
+  const pending = () => outboxHasPending(options.pool).catch(() => true);
+
+  const work = async (slot: Slot) => {
     while (!stopped) {
       if (options.publisher.isOpen()) {
         // Claiming rows now could only fail them: wait for the breaker's half-open window.
-        await sleep(options.backoffMs);
-        woken = false;
-        if (options.publisher.isOpen()) continue;
+        await sleep(slot, options.backoffMs, false);
+        continue;
       }
-      woken = false;
+      slot.woken = false;
       const result = await drainBatch(options);
       options.onBatch?.(result);
       if (stopped) break;
       if (result.error !== undefined) {
-        await sleep(backoff);
+        await sleep(slot, backoff, false);
         backoff = Math.min(backoff * 2, options.maxBackoffMs);
         continue;
       }
       backoff = options.backoffMs;
-      if (result.claimed >= options.batchSize || woken) continue;
-      if (await pending(options.pool)) await sleep(options.pendingPollMs);
-      else await sleep(options.sweepIntervalMs);
+      // A commit unblocks later rows of the same aggregates and moves the xmin horizon:
+      // workers polling for "pending" rows can claim now instead of at their next poll.
+      if (result.published > 0 && concurrency > 1) wakeAll(slot);
+      if (result.claimed >= options.batchSize || slot.woken) continue;
+      if (await pending()) await sleep(slot, options.pendingPollMs, true);
+      else await sleep(slot, options.sweepIntervalMs, true);
     }
   };
 
-  const done = loop().catch((error: unknown) => {
+  const done = Promise.all(slots.map(work)).catch((error: unknown) => {
     logger.error("relay loop crashed", { err: error });
     throw error;
   });
 
   return {
-    wake: () => {
-      woken = true;
-      wakeUp?.();
-    },
+    wake: () => wakeAll(),
     stop: async () => {
       stopped = true;
-      wakeUp?.();
+      for (const slot of slots) slot.wakeUp?.();
       await done;
     },
     get running() {

@@ -35,29 +35,65 @@ const RECORD_COLUMNS = `o.id, o.aggregateid AS "aggregateId", o.type, o.payload:
  * - Only rows whose writing transaction is older than every running one
  *   (`txid < pg_snapshot_xmin`): a row with a lower sequence that commits late is never
  *   overtaken, because nothing at or above the oldest running transaction is read yet.
- * - `FOR UPDATE SKIP LOCKED`: concurrent relays take disjoint rows.
+ * - `FOR UPDATE SKIP LOCKED`: concurrent relays (and concurrent batches of one relay) take
+ *   disjoint rows.
  * - A row is returned only if every earlier unpublished row of its aggregate is in this same
- *   batch; rows held by another relay, parked rows and not-yet-eligible rows hold back the
+ *   batch; rows held by another batch, parked rows and not-yet-eligible rows hold back the
  *   later rows of their aggregate (and only of their aggregate).
+ *
+ * How, and why so (EXPLAIN ANALYZE on 200 000 rows: docs/benchmarks.md):
+ * 1. `heads`: lock up to `limit` rows that are the first unpublished row of their aggregate.
+ *    The head test runs *before* the lock, so a row that has to wait for another batch is
+ *    never locked — locking it would make every other batch skip it until this one commits
+ *    (with several batches in flight that convoy cost 3× on interleaved orders).
+ * 2. `followers`: fill the batch with the next rows of those aggregates (a backlog of one
+ *    order goes out in one batch, in order). Nobody else can hold these: their head is ours.
+ * 3. The final check keeps a follower only if no unpublished row of its aggregate below it is
+ *    missing from the batch (skipped as locked, parked, not readable yet): one `LIMIT 1` probe
+ *    of `outbox_unpublished_aggregate_idx` per aggregate, not a `NOT EXISTS` per row (which
+ *    let the planner switch to a hash anti-join over the whole backlog at large batches).
+ * Record columns are read while locking: no second fetch per row.
  */
 export const claimOutboxBatch = (limit: number): Query => ({
-  name: "outbox.claim_batch",
-  text: `WITH claimed AS (
-           SELECT sequence, aggregateid
-             FROM outbox
-            WHERE published_at IS NULL AND parked_at IS NULL
-              AND txid < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY sequence
+  name: "outbox.claim_batch_v3",
+  text: `WITH heads AS MATERIALIZED (
+           SELECT ${RECORD_COLUMNS}, o.aggregateid AS agg, o.sequence AS seq
+             FROM outbox o
+            WHERE o.published_at IS NULL AND o.parked_at IS NULL
+              AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
+              AND NOT EXISTS (SELECT 1 FROM outbox e
+                               WHERE e.aggregateid = o.aggregateid AND e.sequence < o.sequence AND e.published_at IS NULL)
+            ORDER BY o.sequence
             LIMIT $1
-              FOR UPDATE SKIP LOCKED
+              FOR UPDATE OF o SKIP LOCKED
+         ),
+         followers AS MATERIALIZED (
+           SELECT ${RECORD_COLUMNS}, o.aggregateid AS agg, o.sequence AS seq
+             FROM outbox o
+            WHERE o.aggregateid IN (SELECT agg FROM heads)
+              AND o.published_at IS NULL AND o.parked_at IS NULL
+              AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
+              AND o.sequence NOT IN (SELECT seq FROM heads)
+            ORDER BY o.sequence
+            LIMIT (SELECT $1 - count(*) FROM heads)
+              FOR UPDATE OF o SKIP LOCKED
+         ),
+         claimed AS (SELECT * FROM heads UNION ALL SELECT * FROM followers),
+         blockers AS (
+           SELECT a.agg, b.seq AS blocker
+             FROM (SELECT agg, max(seq) AS last FROM followers GROUP BY agg) a
+             CROSS JOIN LATERAL (
+                   SELECT e.sequence AS seq FROM outbox e
+                    WHERE e.aggregateid = a.agg AND e.published_at IS NULL AND e.sequence < a.last
+                      AND e.sequence NOT IN (SELECT seq FROM claimed)
+                    ORDER BY e.sequence
+                    LIMIT 1) b
          )
-         SELECT ${RECORD_COLUMNS}
-           FROM claimed c JOIN outbox o ON o.sequence = c.sequence
-          WHERE NOT EXISTS (
-                  SELECT 1 FROM outbox e
-                   WHERE e.aggregateid = c.aggregateid AND e.sequence < c.sequence AND e.published_at IS NULL
-                     AND e.sequence NOT IN (SELECT sequence FROM claimed))
-          ORDER BY o.sequence`,
+         SELECT c.id, c."aggregateId", c.type, c.payload, c."specVersion", c.source, c.time, c."contentType",
+                c.traceparent, c.sequence, c.attempts, c."createdAt"
+           FROM claimed c LEFT JOIN blockers b ON b.agg = c.agg
+          WHERE b.blocker IS NULL OR c.seq < b.blocker
+          ORDER BY c.seq`,
   values: [limit],
 });
 
