@@ -7,6 +7,8 @@
  *
  *   node bench/api/run.ts            (env: BENCH_CONNECTIONS=16 BENCH_SECONDS=15 BENCH_DURABLE=0)
  *   BENCH_CPU_PROF=<dir>             also writes a V8 CPU profile of the API process into <dir>
+ *   BENCH_API_ROOT=<checkout>        runs the API and simulator of another checkout (A/B against a
+ *                                    git worktree of an older commit; pgbench stays this one's)
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -23,7 +25,7 @@ import pg from "pg";
 import { type CpuSample, cpuPerRequest, cpuSampler } from "./cpu.ts";
 import { createOrderScript, getOrderScript } from "./pgbench-scripts.ts";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
+const root = process.env.BENCH_API_ROOT ?? fileURLToPath(new URL("../../", import.meta.url));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const SECRET = "bench-secret-that-is-at-least-32-characters";
