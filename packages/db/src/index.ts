@@ -1,3 +1,4 @@
+export * from "./audit-repository.ts";
 export * from "./idempotency-repository.ts";
 export * from "./lifecycle-repository.ts";
 export * from "./migrate.ts";

@@ -1,4 +1,4 @@
-import type { Pool } from "@orders/db";
+import { auditOrders, countUnpublishedOf, outboxIdsOf, type Pool, processedMessageIds, settledProgress } from "@orders/db";
 import { ORDER_TRANSITIONS } from "@orders/domain";
 import { deadLetterTopic, type Kafka, readTopicToEnd, type TopicNames } from "@orders/kafka";
 import type { OutboxMode } from "./config.ts";
@@ -26,34 +26,6 @@ export interface CheckReport {
   readonly problems: readonly string[];
   readonly figures: Readonly<Record<string, number>>;
 }
-
-interface OrderRow {
-  id: string;
-  status: string;
-  inventory_status: string;
-  payment_status: string;
-  delivery_status: string;
-  version: number;
-  created: number;
-  confirmed: number;
-  cancelled: number;
-  unpublished: number;
-  applied_rows: number;
-  dup_causes: number;
-  statuses: string[];
-}
-
-const TIMELINE_SQL = `
-SELECT o.id, o.status, o.inventory_status, o.payment_status, o.delivery_status, o.version,
-       (SELECT count(*)::int FROM outbox x WHERE x.aggregateid = o.id::text AND x.type = 'OrderCreated') AS created,
-       (SELECT count(*)::int FROM outbox x WHERE x.aggregateid = o.id::text AND x.type = 'OrderConfirmed') AS confirmed,
-       (SELECT count(*)::int FROM outbox x WHERE x.aggregateid = o.id::text AND x.type = 'OrderCancelled') AS cancelled,
-       (SELECT count(*)::int FROM outbox x WHERE x.aggregateid = o.id::text AND x.published_at IS NULL) AS unpublished,
-       (SELECT count(*)::int FROM order_status_history h WHERE h.order_id = o.id AND h.reason NOT LIKE 'skipped %') AS applied_rows,
-       (SELECT count(*)::int FROM (SELECT caused_by FROM order_status_history h WHERE h.order_id = o.id AND h.reason NOT LIKE 'skipped %'
-                                    GROUP BY caused_by HAVING count(*) > 1) d) AS dup_causes,
-       ARRAY(SELECT h.status FROM order_status_history h WHERE h.order_id = o.id AND h.reason NOT LIKE 'skipped %' ORDER BY h.id) AS statuses
-  FROM orders o WHERE o.id = ANY($1::uuid[])`;
 
 /** A status path is legal when each change follows the table (delivered-before-shipped implies SHIPPED). */
 function legalPath(statuses: readonly string[]): boolean {
@@ -86,21 +58,21 @@ export async function checkSystem(input: CheckInput): Promise<CheckReport> {
   // repeat a record) — the proof in both modes. The publisher may be a little behind the last
   // state changes, so the topic (and in relay mode `published_at`, set after the broker's ack)
   // is read again until everything is there or the timeout passes.
-  const outbox = await input.pool.query<{ id: string }>("SELECT id FROM outbox WHERE aggregateid = ANY($1::text[])", [input.placedIds]);
+  const outboxIds = await outboxIdsOf(input.pool, input.placedIds);
   const deliveryDeadline = Date.now() + (input.deliveryTimeoutMs ?? 20_000);
-  let notOnTopic: { id: string }[];
+  let notOnTopic: string[];
   for (;;) {
     const published = new Set((await readTopicToEnd(input.kafka, input.topics.orders)).map((r) => r.headers.ce_id));
-    notOnTopic = outbox.rows.filter((r) => !published.has(r.id));
-    const unmarked = relayMode && notOnTopic.length === 0 ? await countUnpublished(input.pool, input.placedIds) : 0;
+    notOnTopic = outboxIds.filter((id) => !published.has(id));
+    const unmarked = relayMode && notOnTopic.length === 0 ? await countUnpublishedOf(input.pool, input.placedIds) : 0;
     if ((notOnTopic.length === 0 && unmarked === 0) || Date.now() > deliveryDeadline) break;
     await new Promise((r) => setTimeout(r, 1_000));
   }
-  for (const r of notOnTopic.slice(0, 10)) problem(`outbox event ${r.id} is not on ${input.topics.orders}`);
-  const figures: Record<string, number> = { placed: input.placedIds.length, outbox_events: outbox.rows.length };
+  for (const id of notOnTopic.slice(0, 10)) problem(`outbox event ${id} is not on ${input.topics.orders}`);
+  const figures: Record<string, number> = { placed: input.placedIds.length, outbox_events: outboxIds.length };
   figures.outbox_events_not_on_topic = notOnTopic.length;
 
-  const { rows } = await input.pool.query<OrderRow>(TIMELINE_SQL, [input.placedIds]);
+  const rows = await auditOrders(input.pool, input.placedIds);
   const byId = new Map(rows.map((r) => [r.id, r]));
   const missing = input.placedIds.filter((id) => !byId.has(id));
   for (const id of missing.slice(0, 10)) problem(`order ${id} was placed but does not exist`);
@@ -153,11 +125,7 @@ export async function checkSystem(input: CheckInput): Promise<CheckReport> {
   for (const topic of [input.topics.inventory, input.topics.payments, input.topics.deliveries]) {
     for (const r of await readTopicToEnd(input.kafka, deadLetterTopic(topic))) if (r.headers.ce_id) dead.add(r.headers.ce_id);
   }
-  const processed = await input.pool.query<{ message_id: string }>(
-    "SELECT message_id FROM processed_messages WHERE consumer = $1 AND message_id = ANY($2::text[])",
-    [input.consumerGroup, [...ids]],
-  );
-  const done = new Set(processed.rows.map((r) => r.message_id));
+  const done = await processedMessageIds(input.pool, input.consumerGroup, [...ids]);
   const lost = [...ids].filter((id) => !done.has(id) && !dead.has(id));
   for (const id of lost.slice(0, 10)) problem(`consumed record ${id} neither applied nor dead-lettered`);
   figures.consumed_records = records;
@@ -172,23 +140,5 @@ export async function checkSystem(input: CheckInput): Promise<CheckReport> {
   return { ok: problems.length === 0, problems, figures };
 }
 
-async function countUnpublished(pool: Pool, ids: readonly string[]): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM outbox WHERE aggregateid = ANY($1::text[]) AND published_at IS NULL",
-    [ids],
-  );
-  return rows[0]?.n ?? 0;
-}
-
 /** Counts by status and how many are settled (final, nothing left to compensate). */
-export async function progress(pool: Pool, ids: readonly string[]): Promise<{ byStatus: Record<string, number>; settled: number }> {
-  const { rows } = await pool.query<{ status: string; n: number; settled: number }>(
-    `SELECT status, count(*)::int AS n,
-            count(*) FILTER (WHERE status = 'DELIVERED'
-                               OR (status = 'CANCELLED' AND inventory_status <> 'RESERVED'
-                                   AND payment_status NOT IN ('SUCCEEDED', 'PENDING')))::int AS settled
-       FROM orders WHERE id = ANY($1::uuid[]) GROUP BY status`,
-    [ids],
-  );
-  return { byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])), settled: rows.reduce((s, r) => s + r.settled, 0) };
-}
+export const progress = (pool: Pool, ids: readonly string[]) => settledProgress(pool, ids);

@@ -1,4 +1,4 @@
-import type { Pool } from "@orders/db";
+import { activityCounters, type Pool } from "@orders/db";
 import { type CheckReport, checkSystem } from "./checker.ts";
 import type { Stack } from "./stack.ts";
 
@@ -34,11 +34,7 @@ export async function waitUntilQuiet(pool: Pool, quietMs = 3_000, timeoutMs = 60
   let last = "";
   while (Date.now() - quietSince < quietMs && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
-    const { rows } = await pool.query<{ applied: number; outbox: number; unpublished: number }>(
-      `SELECT (SELECT count(*) FROM processed_messages)::int AS applied, (SELECT count(*) FROM outbox)::int AS outbox,
-              (SELECT count(*) FROM outbox WHERE published_at IS NULL)::int AS unpublished`,
-    );
-    const now = JSON.stringify(rows[0]);
+    const now = await activityCounters(pool);
     if (now !== last) {
       last = now;
       quietSince = Date.now();

@@ -1,0 +1,44 @@
+import type { Queryable } from "./pool.ts";
+import * as audit from "./sql/audit.ts";
+import type { Query } from "./sql/query.ts";
+
+const rowsOf = async <T>(db: Queryable, q: Query): Promise<T[]> =>
+  (await db.query({ text: q.text, values: q.values as unknown[] })).rows as T[];
+
+export interface OrderAuditRow {
+  id: string;
+  status: string;
+  inventory_status: string;
+  payment_status: string;
+  delivery_status: string;
+  version: number;
+  created: number;
+  confirmed: number;
+  cancelled: number;
+  unpublished: number;
+  applied_rows: number;
+  dup_causes: number;
+  statuses: string[];
+}
+
+export const auditOrders = (db: Queryable, orderIds: readonly string[]) => rowsOf<OrderAuditRow>(db, audit.selectOrderAudit(orderIds));
+
+export const outboxIdsOf = async (db: Queryable, orderIds: readonly string[]): Promise<string[]> =>
+  (await rowsOf<{ id: string }>(db, audit.selectOutboxIdsOf(orderIds))).map((r) => r.id);
+
+export const countUnpublishedOf = async (db: Queryable, orderIds: readonly string[]): Promise<number> =>
+  (await rowsOf<{ n: number }>(db, audit.countUnpublishedOf(orderIds)))[0]?.n ?? 0;
+
+export const processedMessageIds = async (db: Queryable, consumer: string, messageIds: readonly string[]): Promise<Set<string>> =>
+  new Set((await rowsOf<{ message_id: string }>(db, audit.selectProcessedIds(consumer, messageIds))).map((r) => r.message_id));
+
+export async function settledProgress(
+  db: Queryable,
+  orderIds: readonly string[],
+): Promise<{ byStatus: Record<string, number>; settled: number }> {
+  const rows = await rowsOf<{ status: string; n: number; settled: number }>(db, audit.selectSettledProgress(orderIds));
+  return { byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])), settled: rows.reduce((s, r) => s + r.settled, 0) };
+}
+
+export const activityCounters = async (db: Queryable): Promise<string> =>
+  JSON.stringify((await rowsOf(db, audit.selectActivityCounters()))[0]);

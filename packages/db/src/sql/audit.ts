@@ -1,0 +1,53 @@
+import type { Query } from "./query.ts";
+
+/*
+ * Read-only queries of the end-to-end checker (packages/stack): they look at several
+ * aggregates at once to prove nothing was lost or applied twice. Not used on any hot path.
+ */
+
+/** Per order: statuses, version, outbox event counts and the applied part of its timeline. */
+export const selectOrderAudit = (orderIds: readonly string[]): Query => ({
+  text: `SELECT o.id, o.status, o.inventory_status, o.payment_status, o.delivery_status, o.version,
+       (SELECT count(*)::int FROM outbox x WHERE x.aggregateid = o.id::text AND x.type = 'OrderCreated') AS created,
+       (SELECT count(*)::int FROM outbox x WHERE x.aggregateid = o.id::text AND x.type = 'OrderConfirmed') AS confirmed,
+       (SELECT count(*)::int FROM outbox x WHERE x.aggregateid = o.id::text AND x.type = 'OrderCancelled') AS cancelled,
+       (SELECT count(*)::int FROM outbox x WHERE x.aggregateid = o.id::text AND x.published_at IS NULL) AS unpublished,
+       (SELECT count(*)::int FROM order_status_history h WHERE h.order_id = o.id AND h.reason NOT LIKE 'skipped %') AS applied_rows,
+       (SELECT count(*)::int FROM (SELECT caused_by FROM order_status_history h WHERE h.order_id = o.id AND h.reason NOT LIKE 'skipped %'
+                                    GROUP BY caused_by HAVING count(*) > 1) d) AS dup_causes,
+       ARRAY(SELECT h.status FROM order_status_history h WHERE h.order_id = o.id AND h.reason NOT LIKE 'skipped %' ORDER BY h.id) AS statuses
+  FROM orders o WHERE o.id = ANY($1::uuid[])`,
+  values: [orderIds],
+});
+
+export const selectOutboxIdsOf = (orderIds: readonly string[]): Query => ({
+  text: "SELECT id FROM outbox WHERE aggregateid = ANY($1::text[])",
+  values: [orderIds],
+});
+
+export const countUnpublishedOf = (orderIds: readonly string[]): Query => ({
+  text: "SELECT count(*)::int AS n FROM outbox WHERE aggregateid = ANY($1::text[]) AND published_at IS NULL",
+  values: [orderIds],
+});
+
+export const selectProcessedIds = (consumer: string, messageIds: readonly string[]): Query => ({
+  text: "SELECT message_id FROM processed_messages WHERE consumer = $1 AND message_id = ANY($2::text[])",
+  values: [consumer, messageIds],
+});
+
+/** Counts by status and how many are settled (final, nothing left to compensate). */
+export const selectSettledProgress = (orderIds: readonly string[]): Query => ({
+  text: `SELECT status, count(*)::int AS n,
+            count(*) FILTER (WHERE status = 'DELIVERED'
+                               OR (status = 'CANCELLED' AND inventory_status <> 'RESERVED'
+                                   AND payment_status NOT IN ('SUCCEEDED', 'PENDING')))::int AS settled
+       FROM orders WHERE id = ANY($1::uuid[]) GROUP BY status`,
+  values: [orderIds],
+});
+
+/** Whole-database activity counters: unchanged between two reads means the system is quiet. */
+export const selectActivityCounters = (): Query => ({
+  text: `SELECT (SELECT count(*) FROM processed_messages)::int AS applied, (SELECT count(*) FROM outbox)::int AS outbox,
+                (SELECT count(*) FROM outbox WHERE published_at IS NULL)::int AS unpublished`,
+  values: [],
+});
