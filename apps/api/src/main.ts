@@ -1,15 +1,9 @@
 import { migrate } from "@orders/db";
-import { createLogger, installShutdown, loadConfig, waitForDependency } from "@orders/runtime";
+import { createLogger, installShutdown, loadConfigOrExit, waitForDependency } from "@orders/runtime";
 import { type ApiConfig, ApiConfigSchema } from "./config.ts";
 import { createApi, listen, scheduleIdempotencyCleanup } from "./wiring.ts";
 
-let config: ApiConfig;
-try {
-  config = loadConfig(ApiConfigSchema);
-} catch (error) {
-  process.stderr.write(`${(error as Error).message}\n`);
-  process.exit(1);
-}
+let config: ApiConfig = loadConfigOrExit(ApiConfigSchema);
 const logger = createLogger({ service: "api", level: config.LOG_LEVEL });
 const shutdown = installShutdown(logger, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
 

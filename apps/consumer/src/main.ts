@@ -1,17 +1,10 @@
 import { createPool } from "@orders/db";
 import { createKafka } from "@orders/kafka";
 import { startLifecycleConsumer } from "@orders/lifecycle-consumer";
-import { createLogger, installShutdown, loadConfig, waitForDependency } from "@orders/runtime";
+import { createLogger, installShutdown, loadConfigOrExit, waitForDependency } from "@orders/runtime";
 import { ConsumerEnvSchema, toConsumerConfig } from "./config.ts";
 
-const env = (() => {
-  try {
-    return loadConfig(ConsumerEnvSchema);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exit(1);
-  }
-})();
+const env = loadConfigOrExit(ConsumerEnvSchema);
 const logger = createLogger({ service: "consumer", level: env.LOG_LEVEL });
 const shutdown = installShutdown(logger);
 

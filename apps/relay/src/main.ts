@@ -1,15 +1,9 @@
 import { migrate } from "@orders/db";
-import { createLogger, installShutdown, loadConfig } from "@orders/runtime";
+import { createLogger, installShutdown, loadConfigOrExit } from "@orders/runtime";
 import { type RelayConfig, RelayConfigSchema } from "./config.ts";
 import { startRelay } from "./wiring.ts";
 
-let config: RelayConfig;
-try {
-  config = loadConfig(RelayConfigSchema);
-} catch (error) {
-  process.stderr.write(`${(error as Error).message}\n`);
-  process.exit(1);
-}
+let config: RelayConfig = loadConfigOrExit(RelayConfigSchema);
 const logger = createLogger({ service: "relay", level: config.LOG_LEVEL });
 const shutdown = installShutdown(logger, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
 

@@ -12,6 +12,19 @@ export function loadConfig<S extends v.GenericSchema>(schema: S, env: NodeJS.Pro
   throw new AppError("CONFIG_INVALID", `invalid configuration — ${problems.join("; ")}`, { issues: toFieldIssues(result.issues) });
 }
 
+/**
+ * `loadConfig` for a process entry point: on a bad environment, prints the one-line reason
+ * (every offending variable) to stderr and exits 1 (DESIGN §8).
+ */
+export function loadConfigOrExit<S extends v.GenericSchema>(schema: S, env: NodeJS.ProcessEnv = process.env): v.InferOutput<S> {
+  try {
+    return loadConfig(schema, env);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
 /** Reusable env field builders: strings in, typed values out. */
 export const env = {
   string: (fallback?: string) =>

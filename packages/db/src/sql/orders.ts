@@ -1,3 +1,4 @@
+import type { CompleteKeyArgs } from "./idempotency.ts";
 import type { Query } from "./query.ts";
 
 export interface NewOrderRow {
@@ -56,14 +57,7 @@ export interface NewOrderWrite {
 }
 
 /** The completion of the Idempotency-Key that a new order answers (see insertNewOrderCompletingKey). */
-export interface KeyCompletion {
-  readonly userId: string;
-  readonly key: string;
-  readonly leaseToken: string;
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
+export type KeyCompletion = Omit<CompleteKeyArgs, "orderId">;
 
 /*
  * A new order in ONE statement (one round trip) with data-modifying CTEs: the orders row, its
