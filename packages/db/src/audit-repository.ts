@@ -42,3 +42,6 @@ export async function settledProgress(
 
 export const activityCounters = async (db: Queryable): Promise<string> =>
   JSON.stringify((await rowsOf(db, audit.selectActivityCounters()))[0]);
+
+export const unsettledOrders = (db: Queryable, orderIds: readonly string[]) =>
+  rowsOf<Record<string, unknown>>(db, audit.selectUnsettledOrders(orderIds));

@@ -11,6 +11,15 @@ export interface BossOptions {
   /** false for processes that only send (the API): no maintenance, no cron. */
   readonly supervise?: boolean;
   readonly schedule?: boolean;
+  /**
+   * How long a payment/refund job may stay active before pg-boss hands it to another worker.
+   * A worker killed mid-job holds its jobs until then; pg-boss' default (15 min) would leave a
+   * cancelled order's payment PENDING that long. Each run is bounded by the HTTP policy (a few
+   * seconds), and a run after expiry is safe: charges are idempotent by order id and attempt.
+   */
+  readonly jobExpireSeconds?: number;
+  /** How often expired active jobs are looked for (pg-boss' default: 60 s). */
+  readonly superviseIntervalSeconds?: number;
   /** How often pg-boss evaluates schedules (1–45 s; its default 30 s delays sub-minute crons). */
   readonly cronCheckSeconds?: number;
 }
@@ -23,6 +32,7 @@ export async function startBoss(options: BossOptions): Promise<PgBoss> {
     application_name: "order-service-jobs",
     supervise: options.supervise ?? true,
     schedule: options.schedule ?? true,
+    superviseIntervalSeconds: options.superviseIntervalSeconds ?? 10,
     ...(options.cronCheckSeconds
       ? { cronMonitorIntervalSeconds: options.cronCheckSeconds, cronWorkerIntervalSeconds: options.cronCheckSeconds }
       : {}),
@@ -32,7 +42,13 @@ export async function startBoss(options: BossOptions): Promise<PgBoss> {
     process.emitWarning(`pg-boss: ${(error as Error).message}`);
   });
   await boss.start();
-  const retry = { retryLimit: options.retryLimit ?? 5, retryDelay: options.retryDelaySeconds ?? 1, retryBackoff: true, retryDelayMax: 60 };
+  const retry = {
+    retryLimit: options.retryLimit ?? 5,
+    retryDelay: options.retryDelaySeconds ?? 1,
+    retryBackoff: true,
+    retryDelayMax: 60,
+    expireInSeconds: options.jobExpireSeconds ?? 60,
+  };
   await ensureQueue(boss, QUEUES.initiatePayment, retry);
   await ensureQueue(boss, QUEUES.refundPayment, retry);
   // One sweep at a time is enough; a missed one is made up by the next.
@@ -41,6 +57,13 @@ export async function startBoss(options: BossOptions): Promise<PgBoss> {
 }
 
 async function ensureQueue(boss: PgBoss, name: string, options: Parameters<PgBoss["createQueue"]>[1]): Promise<void> {
+  if (await boss.getQueue(name)) {
+    // Created by an earlier version or another instance: bring its options up to date
+    // (all but the policy, which pg-boss fixes at creation).
+    const { policy: _fixedAtCreation, ...updatable } = options ?? {};
+    if (Object.keys(updatable).length > 0) await boss.updateQueue(name, updatable as Parameters<PgBoss["updateQueue"]>[1]);
+    return;
+  }
   try {
     await boss.createQueue(name, options);
   } catch (error) {

@@ -9,6 +9,8 @@ import type { IPolicy } from "cockatiel";
 export interface PaymentClient {
   charge(request: ChargeRequest): Promise<{ paymentId: string }>;
   refund(request: RefundRequest): Promise<{ refundId: string }>;
+  /** The attempts the service has received for an order; null when it never saw a charge. */
+  lookup(orderId: string): Promise<{ attempts: number[] } | null>;
 }
 
 export interface ChargeRequest {
@@ -26,15 +28,10 @@ export interface RefundRequest {
   readonly amount: string;
 }
 
-async function post(url: string, key: string, body: unknown, signal: AbortSignal): Promise<unknown> {
+async function call(url: string, init: RequestInit & { signal: AbortSignal }, notFoundIsNull = false): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": key },
-      body: JSON.stringify(body),
-      signal,
-    });
+    response = await fetch(url, init);
   } catch (error) {
     throw new AppError("DEPENDENCY_UNAVAILABLE", `payment service unreachable: ${(error as Error).message}`, {
       retriable: true,
@@ -43,6 +40,7 @@ async function post(url: string, key: string, body: unknown, signal: AbortSignal
   }
   const text = await response.text();
   if (response.ok) return text ? JSON.parse(text) : {};
+  if (notFoundIsNull && response.status === 404) return null;
   // 5xx and 429 are worth another try; any other 4xx is our bug or a refusal.
   const retriable = response.status >= 500 || response.status === 429;
   throw new AppError(
@@ -54,6 +52,14 @@ async function post(url: string, key: string, body: unknown, signal: AbortSignal
   );
 }
 
+const post = (url: string, key: string, body: unknown, signal: AbortSignal) =>
+  call(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", "idempotency-key": key },
+    body: JSON.stringify(body),
+    signal,
+  });
+
 /** Every call goes through `policy` (timeout, retry with backoff, circuit breaker). */
 export function httpPaymentClient(baseUrl: string, policy: IPolicy): PaymentClient {
   const base = baseUrl.replace(/\/$/, "");
@@ -63,5 +69,9 @@ export function httpPaymentClient(baseUrl: string, policy: IPolicy): PaymentClie
       policy.execute(({ signal }) =>
         post(`${base}/payments/${encodeURIComponent(r.orderId)}/refund`, `refund:${r.orderId}`, r, signal),
       ) as Promise<{ refundId: string }>,
+    lookup: (orderId) =>
+      policy.execute(({ signal }) => call(`${base}/payments/${encodeURIComponent(orderId)}`, { method: "GET", signal }, true)) as Promise<{
+        attempts: number[];
+      } | null>,
   };
 }

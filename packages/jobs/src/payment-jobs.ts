@@ -23,8 +23,10 @@ export const PAYMENT_INITIATOR_CONSUMER = "payment-initiator";
  * An order cancelled while its payment waits for this job is not charged (it would only be
  * refunded). On the job's first run no charge for this attempt can have reached the service, so
  * the payment is closed as FAILED ("payment not attempted") through the decision table. A
- * re-run may follow a charge that did get through before the call failed: then the payment is
- * left PENDING for that charge's result (success → refund, failure → FAILED).
+ * re-run may follow a charge that did get through before the process died or the call failed:
+ * the job asks the service. If it holds this attempt, its result is on the way (success →
+ * refund, failure → FAILED) and the payment stays PENDING; if not, the payment is abandoned
+ * as on a first run — otherwise it would stay PENDING for good.
  */
 export async function initiatePayment(
   deps: PaymentJobDeps,
@@ -34,7 +36,9 @@ export async function initiatePayment(
   const order = await getOrderForPayment(deps.pool, job.orderId);
   if (!order || order.status !== "PENDING" || order.paymentStatus !== "PENDING") {
     const status = order?.status ?? "missing";
-    if (order?.status === "CANCELLED" && order.paymentStatus === "PENDING" && run.previousRuns === 0) {
+    const maybeCharged = async () =>
+      run.previousRuns > 0 && ((await deps.payments.lookup(job.orderId))?.attempts.includes(job.attempt) ?? false);
+    if (order?.status === "CANCELLED" && order.paymentStatus === "PENDING" && !(await maybeCharged())) {
       const [outcome] = await withTransaction(
         deps.pool,
         (client) =>

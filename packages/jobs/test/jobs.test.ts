@@ -21,6 +21,8 @@ let boss: PgBoss;
 let server: Server;
 let baseUrl: string;
 const calls: { path: string; key: string | undefined; body: Record<string, unknown> }[] = [];
+/** Attempts the stand-in Payment service has received, per order. */
+const received = new Map<string, number[]>();
 let failNext = 0;
 
 const logger = createLogger({ service: "jobs-test", level: "silent" });
@@ -43,12 +45,21 @@ beforeAll(async () => {
       text += c;
     });
     req.on("end", () => {
+      if (req.method === "GET") {
+        // GET /payments/:orderId — which attempts the service has received.
+        const attempts = received.get(decodeURIComponent((req.url ?? "").split("/").pop() ?? ""));
+        if (attempts) res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ attempts }));
+        else res.writeHead(404).end("{}");
+        return;
+      }
       if (failNext > 0) {
         failNext--;
         res.writeHead(503).end("busy");
         return;
       }
-      calls.push({ path: req.url ?? "", key: req.headers["idempotency-key"] as string | undefined, body: JSON.parse(text) });
+      const body = JSON.parse(text);
+      calls.push({ path: req.url ?? "", key: req.headers["idempotency-key"] as string | undefined, body });
+      if (req.url === "/payments") received.set(body.orderId, [...(received.get(body.orderId) ?? []), body.attempt]);
       res.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ paymentId: "p-1", refundId: "r-1" }));
     });
   });
@@ -144,9 +155,12 @@ describe("follow-up jobs", () => {
     const before = calls.length;
     const job = { orderId: id, attempt: 1, causedBy: "t" };
     // A re-run of the job may follow a charge that reached the service: its result decides.
+    received.set(id, [1]);
     expect(await initiatePayment(deps, job, { previousRuns: 1 })).toBe("skipped");
     expect(await getOrderDetail(db.pool, id)).toMatchObject({ paymentStatus: "PENDING" });
-    expect(await initiatePayment(deps, job)).toBe("abandoned");
+    // A re-run after a charge that never arrived (the process died before sending it) closes it.
+    received.delete(id);
+    expect(await initiatePayment(deps, job, { previousRuns: 1 })).toBe("abandoned");
     expect(await initiatePayment(deps, job)).toBe("skipped");
     expect(calls.length).toBe(before);
     const detail = await getOrderDetail(db.pool, id);

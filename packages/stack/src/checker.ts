@@ -140,5 +140,7 @@ export async function checkSystem(input: CheckInput): Promise<CheckReport> {
   return { ok: problems.length === 0, problems, figures };
 }
 
+export { unsettledOrders } from "@orders/db";
+
 /** Counts by status and how many are settled (final, nothing left to compensate). */
 export const progress = (pool: Pool, ids: readonly string[]) => settledProgress(pool, ids);

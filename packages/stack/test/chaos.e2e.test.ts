@@ -10,6 +10,7 @@ import {
   progress,
   type Stack,
   startStack,
+  unsettledOrders,
   waitUntilQuiet,
 } from "../src/index.ts";
 
@@ -46,6 +47,7 @@ afterAll(async () => {
 describe("chaos: duplicates, reordering and a consumer killed mid-run", () => {
   it(`${ORDERS} orders all end in the state the decision table says, with every effect applied exactly once`, async () => {
     const placed: PlacedOrder[] = [];
+    const ids = () => placed.map((p) => p.id);
     const cancels: Promise<number>[] = [];
     const load = placeOrders({
       apiUrl: stack.apiUrl,
@@ -68,18 +70,18 @@ describe("chaos: duplicates, reordering and a consumer killed mid-run", () => {
 
     await load;
     await Promise.all(cancels);
-    await expect
-      .poll(
-        async () =>
-          (
-            await progress(
-              stack.pool,
-              placed.map((p) => p.id),
-            )
-          ).settled,
-        { timeout: 240_000, interval: 1_000 },
-      )
-      .toBe(ORDERS);
+    const settled = await expect
+      .poll(async () => (await progress(stack.pool, ids())).settled, { timeout: 420_000, interval: 1_000 })
+      .toBe(ORDERS)
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!settled) {
+      // Name the orders that never settled, with their timelines, so a failure can be diagnosed.
+      const stuck = await unsettledOrders(stack.pool, ids());
+      expect.fail(`${stuck.length} orders never settled:\n${JSON.stringify(stuck, null, 1).slice(0, 20_000)}`);
+    }
     // Late duplicates from the chaos buffers: let the consumers drain them.
     await waitUntilQuiet(stack.pool);
 

@@ -35,12 +35,13 @@ export const selectProcessedIds = (consumer: string, messageIds: readonly string
   values: [consumer, messageIds],
 });
 
+const SETTLED = `(status = 'DELIVERED' OR (status = 'CANCELLED' AND inventory_status <> 'RESERVED'
+                   AND payment_status NOT IN ('SUCCEEDED', 'PENDING')))`;
+
 /** Counts by status and how many are settled (final, nothing left to compensate). */
 export const selectSettledProgress = (orderIds: readonly string[]): Query => ({
   text: `SELECT status, count(*)::int AS n,
-            count(*) FILTER (WHERE status = 'DELIVERED'
-                               OR (status = 'CANCELLED' AND inventory_status <> 'RESERVED'
-                                   AND payment_status NOT IN ('SUCCEEDED', 'PENDING')))::int AS settled
+            count(*) FILTER (WHERE ${SETTLED})::int AS settled
        FROM orders WHERE id = ANY($1::uuid[]) GROUP BY status`,
   values: [orderIds],
 });
@@ -50,4 +51,14 @@ export const selectActivityCounters = (): Query => ({
   text: `SELECT (SELECT count(*) FROM processed_messages)::int AS applied, (SELECT count(*) FROM outbox)::int AS outbox,
                 (SELECT count(*) FROM outbox WHERE published_at IS NULL)::int AS unpublished`,
   values: [],
+});
+
+/** Orders not settled yet, with their timelines: what a stuck end-to-end run reports. */
+export const selectUnsettledOrders = (orderIds: readonly string[]): Query => ({
+  text: `SELECT o.id, o.status, o.inventory_status AS "inventoryStatus", o.payment_status AS "paymentStatus",
+                o.delivery_status AS "deliveryStatus", o.version,
+                ARRAY(SELECT h.status || ' | ' || h.reason || ' | ' || h.caused_by FROM order_status_history h
+                       WHERE h.order_id = o.id ORDER BY h.id) AS timeline
+           FROM orders o WHERE o.id = ANY($1::uuid[]) AND NOT ${SETTLED} ORDER BY o.id LIMIT 50`,
+  values: [orderIds],
 });

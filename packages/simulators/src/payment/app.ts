@@ -31,6 +31,7 @@ const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : 
  * The Payment service's HTTP face. The result of a charge or refund arrives on `payments`.
  *   POST /payments                  Idempotency-Key: <orderId>   → 202 {paymentId, replayed}
  *   POST /payments/:orderId/refund  Idempotency-Key: refund:<orderId> → 202 {refundId} | 409 nothing captured
+ *   GET  /payments/:orderId         → 200 {paymentId, attempts, captured, refunded} | 404 never charged
  *   GET /admin/stats, GET /admin/ledger, POST /admin/faults (HTTP faults), POST /admin/chaos, GET /healthz
  */
 export function createPaymentApp(service: PaymentService, faults: FaultInjector, emitter: ChaosEmitter): Hono {
@@ -64,6 +65,10 @@ export function createPaymentApp(service: PaymentService, faults: FaultInjector,
     const key = c.req.header("idempotency-key");
     if (key !== parsed.output.orderId) return c.json({ error: "Idempotency-Key must be the order id" }, 400);
     return c.json(service.charge(parsed.output), 202);
+  });
+  business.get("/payments/:orderId", (c) => {
+    const found = service.lookup(c.req.param("orderId"));
+    return found ? c.json(found) : c.json({ error: "no charge received for this order" }, 404);
   });
   business.post("/payments/:orderId/refund", (c) => {
     const orderId = c.req.param("orderId");

@@ -100,6 +100,13 @@ export class PaymentService {
     return { refundId: `ref_${orderId}` };
   }
 
+  /** What the service holds for an order (GET /payments/:orderId), or null when it never saw a charge. */
+  lookup(orderId: string): { paymentId: string; attempts: number[]; captured: boolean; refunded: boolean } | null {
+    const p = this.#payments.get(orderId);
+    if (!p) return null;
+    return { paymentId: p.paymentId, attempts: [...p.attempts.keys()].sort((a, b) => a - b), captured: p.captured, refunded: p.refunded };
+  }
+
   /** Per order: captured and refunded flags (the demo checker compares them with the database). */
   ledger(): { orderId: string; captured: boolean; refunded: boolean; attempts: number }[] {
     return [...this.#payments].map(([orderId, p]) => ({ orderId, captured: p.captured, refunded: p.refunded, attempts: p.attempts.size }));
