@@ -32,7 +32,7 @@ export async function startBoss(options: BossOptions): Promise<PgBoss> {
     application_name: "order-service-jobs",
     supervise: options.supervise ?? true,
     schedule: options.schedule ?? true,
-    superviseIntervalSeconds: options.superviseIntervalSeconds ?? 10,
+    ...(options.superviseIntervalSeconds ? { superviseIntervalSeconds: options.superviseIntervalSeconds } : {}),
     ...(options.cronCheckSeconds
       ? { cronMonitorIntervalSeconds: options.cronCheckSeconds, cronWorkerIntervalSeconds: options.cronCheckSeconds }
       : {}),
