@@ -136,12 +136,18 @@ describe("lifecycle consumer against real Kafka and PostgreSQL", () => {
         ids.flatMap((id) => [result("PaymentFailed", `pf:${id}`, id, { reason: "declined", retryable: false, attempt: 1 })]),
       );
       await expect.poll(() => statusCounts(ids), { timeout: 60_000, interval: 250 }).toEqual({ CANCELLED: 200 });
-      const { rows } = await db.pool.query(
-        `SELECT (SELECT count(*)::int FROM processed_messages WHERE consumer = $2) AS processed,
-                (SELECT count(*)::int FROM outbox WHERE type = 'OrderCancelled' AND aggregateid = ANY($1::text[])) AS cancelled`,
-        [ids, group],
-      );
-      expect(rows[0]).toEqual({ processed: 400, cancelled: 200 });
+      // An order can be cancelled by its PaymentFailed before its InventoryReserved (another
+      // topic) is applied, so wait for every record; the counts only grow, so a record applied
+      // twice or a second OrderCancelled can never match.
+      const counts = async () =>
+        (
+          await db.pool.query(
+            `SELECT (SELECT count(*)::int FROM processed_messages WHERE consumer = $2) AS processed,
+                    (SELECT count(*)::int FROM outbox WHERE type = 'OrderCancelled' AND aggregateid = ANY($1::text[])) AS cancelled`,
+            [ids, group],
+          )
+        ).rows[0];
+      await expect.poll(counts, { timeout: 60_000, interval: 250 }).toEqual({ processed: 400, cancelled: 200 });
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }
