@@ -10,4 +10,9 @@ npx biome check . ; lint_rc=$?
 npx turbo run build typecheck test --concurrency=2 --continue --output-logs=new-only "$@"; turbo_rc=$?
 
 node scripts/test-totals.ts; totals_rc=$?
+if [ $turbo_rc -ne 0 ] && [ $totals_rc -eq 0 ]; then
+  # Every test passed, yet a task failed: a build/typecheck error, or vitest's "Unhandled
+  # Errors" (an error outside any test also fails the run). turbo's "Failed:" line names it.
+  echo "a task failed outside the test counts (build, typecheck or an unhandled error): see turbo's 'Failed:' line above"
+fi
 if [ $lint_rc -ne 0 ] || [ $turbo_rc -ne 0 ] || [ $totals_rc -ne 0 ]; then exit 1; fi

@@ -20,7 +20,7 @@ import {
 } from "@orders/kafka";
 import { startKafka } from "@orders/local-kafka";
 import { startLocalPostgres } from "@orders/local-postgres";
-import { freePort, ManagedProcess } from "@orders/stack";
+import { ManagedProcess } from "@orders/stack";
 import pg from "pg";
 
 const { values } = parseArgs({ options: { events: { type: "string", default: "100000" }, partitions: { type: "string", default: "6" } } });
@@ -100,13 +100,11 @@ async function runOnce(serverUrl: string, brokers: string[], instances: number) 
   const group = `bench-consumer${ns}`;
   const consumers: ManagedProcess[] = [];
   for (let i = 0; i < instances; i++) {
-    const port = await freePort();
     consumers.push(
       new ManagedProcess(
         {
           name: `consumer${ns}-${i}`,
           script: "apps/consumer/src/main.ts",
-          healthUrl: `http://127.0.0.1:${port}/healthz`,
           env: {
             DATABASE_URL: databaseUrl,
             KAFKA_BROKERS: brokers.join(","),
@@ -117,7 +115,7 @@ async function runOnce(serverUrl: string, brokers: string[], instances: number) 
             CONSUMER_GROUP_ID: group,
             PAYMENT_URL: "http://127.0.0.1:9",
             RUN_JOB_WORKERS: "false",
-            METRICS_PORT: String(port),
+            METRICS_PORT: "0",
             LOG_LEVEL: "warn",
             CONSUMER_CHUNK_SIZE: "500",
             CONSUMER_PARTITIONS_CONCURRENTLY: String(Math.ceil(PARTITIONS / instances)),

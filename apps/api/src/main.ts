@@ -1,5 +1,5 @@
 import { migrate } from "@orders/db";
-import { createLogger, installShutdown, loadConfigOrExit, waitForDependency } from "@orders/runtime";
+import { announceListening, createLogger, installShutdown, loadConfigOrExit, waitForDependency } from "@orders/runtime";
 import { type ApiConfig, ApiConfigSchema } from "./config.ts";
 import { createApi, listen, scheduleIdempotencyCleanup } from "./wiring.ts";
 
@@ -39,3 +39,4 @@ shutdown.onShutdown("http server", async () => {
   await server.close();
 });
 logger.info("api listening", { url: server.url, inventory: config.INVENTORY_URL });
+announceListening("api", server.url);

@@ -1,7 +1,7 @@
 import { createPool } from "@orders/db";
 import { createKafka } from "@orders/kafka";
 import { startLifecycleConsumer } from "@orders/lifecycle-consumer";
-import { createLogger, installShutdown, loadConfigOrExit, waitForDependency } from "@orders/runtime";
+import { announceListening, createLogger, installShutdown, loadConfigOrExit, waitForDependency } from "@orders/runtime";
 import { ConsumerEnvSchema, toConsumerConfig } from "./config.ts";
 
 const env = loadConfigOrExit(ConsumerEnvSchema);
@@ -24,3 +24,4 @@ await waitForDependency(
 const consumer = await startLifecycleConsumer(toConsumerConfig(env), logger);
 shutdown.onShutdown("consumer", () => consumer.stop());
 logger.info("consumer running", { group: env.CONSUMER_GROUP_ID, metrics: consumer.metricsUrl });
+if (consumer.metricsUrl) announceListening("consumer", consumer.metricsUrl.replace(/\/metrics$/, ""));

@@ -1,5 +1,5 @@
 import { migrate } from "@orders/db";
-import { createLogger, installShutdown, loadConfigOrExit } from "@orders/runtime";
+import { announceListening, createLogger, installShutdown, loadConfigOrExit } from "@orders/runtime";
 import { type RelayConfig, RelayConfigSchema } from "./config.ts";
 import { startRelay } from "./wiring.ts";
 
@@ -26,3 +26,4 @@ if (!config.KAFKA_BROKERS) {
 
 const relay = await startRelay(config, logger);
 shutdown.onShutdown("relay", () => relay.stop());
+announceListening("relay", relay.metricsUrl.replace(/\/metrics$/, ""));

@@ -8,14 +8,19 @@ import { type ChildProcess, spawn } from "node:child_process";
  *    worker, `kill -9`), so each JVM also gets a watchdog: a detached `sh` whose stdin is a
  *    pipe from Node. The kernel closes the pipe when Node dies however it dies; the
  *    watchdog's `read` then hits EOF, it kills the JVM, waits for it and removes its
- *    temp dir. `read` is a shell builtin, so the watchdog is a single process.
+ *    temp dir. `read` is a shell builtin, so the watchdog is a single process. It compares the
+ *    pid's start time (/proc/<pid>/stat field 22) with the one it saw first, so a pid the
+ *    kernel has since handed to another process is never killed.
  */
 const WATCHDOG = `
+started() { read -r line 2>/dev/null < "/proc/$1/stat" || return 0; set -- \${line##*) }; echo "\${20}"; }
+born=$(started "$1")
 while read -r _; do :; done
-kill -KILL "$1" 2>/dev/null
+# The JVM may be gone already and its pid reused: kill only the process that was started then.
+[ -n "$born" ] && [ "$(started "$1")" = "$born" ] && kill -KILL "$1" 2>/dev/null
 if [ -n "$2" ]; then
   i=0
-  while kill -0 "$1" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  while [ -n "$born" ] && [ "$(started "$1")" = "$born" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
   rm -rf -- "$2"
 fi
 `;

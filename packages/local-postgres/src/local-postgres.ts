@@ -34,6 +34,8 @@ export interface LocalPostgresOptions {
   /** Durable (fsync on) instead of the fast throw-away default. */
   readonly durable?: boolean;
   readonly log?: (line: string) => void;
+  /** Try this port first (the default probes a free one); a taken port falls back to a free one. */
+  readonly preferredPort?: number;
 }
 
 const PG_USER = "postgres";
@@ -124,65 +126,32 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     env,
   );
 
-  const port = await freePort();
-  const settings: Record<string, string | number> = {
-    listen_addresses: "127.0.0.1",
-    port,
-    unix_socket_directories: socketDir,
-    wal_level: "logical", // Debezium reads the outbox through logical decoding
-    max_wal_senders: 10,
-    max_replication_slots: 10,
-    max_connections: 300,
-    shared_buffers: "256MB",
-    ...(options.durable ? {} : { fsync: "off", synchronous_commit: "off", full_page_writes: "off" }),
-    ...options.settings,
-  };
-  const args = ["-D", dataDir, ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
-  // The guard: postgres runs in the background; when our stdin closes (this process ended in
-  // any way) it stops postgres (SIGINT = fast shutdown) and removes the data directory.
-  const guard = `"$@" & pid=$!; trap 'kill -INT $pid 2>/dev/null' TERM; cat >/dev/null; kill -INT $pid 2>/dev/null; wait $pid; rm -rf "${root}"`;
-  const child: ChildProcess = spawn("sh", ["-c", guard, "pg-guard", join(bin, "bin", "postgres"), ...args], {
-    ...runAs,
-    env,
-    stdio: ["pipe", "ignore", "pipe"],
-  });
-  // The guard may exit before we close its stdin (server crashed): that EPIPE is expected.
-  child.stdin?.on("error", () => {});
-  const stderr: string[] = [];
-  child.stderr?.on("data", (chunk: Buffer) => {
-    const text = chunk.toString();
-    stderr.push(text);
-    if (stderr.length > 200) stderr.shift();
-    options.log?.(text);
-  });
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) =>
-    child.once("exit", () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  // Do not hold the event loop open for the server's sake.
-  child.unref();
-  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
-
-  const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited) throw new Error(`PostgreSQL exited during start-up: ${stderr.join("")}`);
-    const client = new pg.Client({ connectionString: url });
+  // The port is probed here and bound by postgres a moment later; another process may take it
+  // in between. Then postgres fails to bind (start again on another port) — or, worse, the
+  // readiness probe reaches someone else's server, which is why it checks the data directory.
+  let launched: Launched | undefined;
+  for (let attempt = 1; !launched; attempt++) {
+    const port = attempt === 1 && options.preferredPort ? options.preferredPort : await freePort();
+    const settings: Record<string, string | number> = {
+      listen_addresses: "127.0.0.1",
+      port,
+      unix_socket_directories: socketDir,
+      wal_level: "logical", // Debezium reads the outbox through logical decoding
+      max_wal_senders: 10,
+      max_replication_slots: 10,
+      max_connections: 300,
+      shared_buffers: "256MB",
+      ...(options.durable ? {} : { fsync: "off", synchronous_commit: "off", full_page_writes: "off" }),
+      ...options.settings,
+    };
     try {
-      await client.connect();
-      await client.query("SELECT 1");
-      await client.end();
-      break;
+      launched = await launch({ bin, root, dataDir, port, settings, runAs, env, log: options.log });
     } catch (error) {
-      await client.end().catch(() => {});
-      if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections in 30 s: ${String(error)}\n${stderr.join("")}`);
-      await new Promise((r) => setTimeout(r, 100));
+      if (!(error instanceof PortTakenError) || attempt >= 5) throw error;
     }
   }
+  const { child, port, exitedPromise } = launched;
+  const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
 
   let stopped: Promise<void> | undefined;
   return {
@@ -201,4 +170,99 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
       return stopped;
     },
   };
+}
+
+class PortTakenError extends Error {}
+
+interface Launched {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly exitedPromise: Promise<void>;
+}
+
+interface LaunchOptions {
+  readonly bin: string;
+  readonly root: string;
+  readonly dataDir: string;
+  readonly port: number;
+  readonly settings: Record<string, string | number>;
+  readonly runAs: RunAs;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: ((line: string) => void) | undefined;
+}
+
+/** Starts postgres under its guard and waits until this very server accepts connections. */
+async function launch({ bin, root, dataDir, port, settings, runAs, env, log }: LaunchOptions): Promise<Launched> {
+  const args = ["-D", dataDir, ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
+  // The guard: postgres runs in the background; when our stdin closes (this process ended in
+  // any way) it stops postgres (SIGINT = fast shutdown) and removes the data directory.
+  // A `.keep` file in the root (written when a start is retried on another port) spares it.
+  // The shell may reap postgres early (it exited on its own while `cat` ran) and the kernel may
+  // hand its pid to an unrelated process: signal the pid only while it is still our child.
+  const guard = [
+    `"$@" & pid=$!`,
+    `stop() { read -r _ _ _ ppid _ 2>/dev/null < /proc/$pid/stat && [ "$ppid" = "$$" ] && kill -INT $pid 2>/dev/null; }`,
+    `trap stop TERM`,
+    `cat >/dev/null`,
+    `stop`,
+    `wait $pid`,
+    `[ -f "${root}/.keep" ] || rm -rf "${root}"`,
+  ].join("\n");
+  const child: ChildProcess = spawn("sh", ["-c", guard, "pg-guard", join(bin, "bin", "postgres"), ...args], {
+    ...runAs,
+    env,
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  // The guard may exit before we close its stdin (server crashed): that EPIPE is expected.
+  child.stdin?.on("error", () => {});
+  const stderr: string[] = [];
+  child.stderr?.on("data", (chunk: Buffer) => {
+    const text = chunk.toString();
+    stderr.push(text);
+    if (stderr.length > 200) stderr.shift();
+    log?.(text);
+  });
+  let exited = false;
+  const exitedPromise = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  // Do not hold the event loop open for the server's sake.
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+
+  const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const output = stderr.join("");
+    if (/could not bind|could not create any TCP\/IP sockets/i.test(output)) {
+      // Stop this guard without losing the initialised data directory, then try another port.
+      await writeFile(join(root, ".keep"), "");
+      child.stdin?.end();
+      await exitedPromise;
+      await rm(join(root, ".keep"), { force: true });
+      throw new PortTakenError(`port ${port} was taken: ${output}`);
+    }
+    if (exited) throw new Error(`PostgreSQL exited during start-up: ${output}`);
+    // Bounded: a stranger on the port may accept the TCP connection and never answer.
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000, query_timeout: 2_000 });
+    client.on("error", () => {}); // a late FATAL from a server going away; connect() reports the rest
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir");
+      await client.end();
+      if (rows[0]?.dir === dataDir) return { child, port, exitedPromise };
+      // Another server answers on this port: ours cannot bind it and says so on stderr.
+    } catch {
+      await client.end().catch(() => {});
+    }
+    if (Date.now() > deadline) {
+      child.stdin?.end();
+      throw new Error(`PostgreSQL did not accept connections on port ${port} in 30 s:\n${stderr.join("")}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
@@ -20,6 +21,8 @@ async function waitUntil(check: () => Promise<boolean>, ms = 20_000): Promise<bo
 }
 const accepts = async (url: string) => {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  // A server shutting down while we are connected sends FATAL 57P01 as an 'error' event.
+  c.on("error", () => {});
   try {
     await c.connect();
     await c.end();
@@ -41,6 +44,21 @@ describe("local PostgreSQL", () => {
     await server.stop();
     expect(await gone(server.dataDir)).toBe(true);
     expect(await accepts(server.url)).toBe(false);
+  });
+
+  it("starts on another port when the probed one is taken before postgres binds it", async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    const taken = (squatter.address() as { port: number }).port;
+    try {
+      const server = await startLocalPostgres({ preferredPort: taken });
+      expect(server.port).not.toBe(taken);
+      expect(await accepts(server.url)).toBe(true);
+      await server.stop();
+      expect(await gone(server.dataDir)).toBe(true);
+    } finally {
+      squatter.close();
+    }
   });
 
   it("stops the server and cleans up when its owner process is SIGKILLed", async () => {

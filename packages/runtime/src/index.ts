@@ -1,3 +1,4 @@
+export * from "./announce.ts";
 export * from "./config.ts";
 export * from "./logger.ts";
 export * from "./metrics.ts";

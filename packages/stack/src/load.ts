@@ -79,12 +79,23 @@ export async function placeOrders(options: LoadOptions): Promise<PlacedOrder[]> 
   return placed;
 }
 
-/** POST /api/orders/{id}/cancel as the owner; returns the HTTP status (200, or 409 when too late). */
+/**
+ * POST /api/orders/{id}/cancel as the owner; returns the HTTP status (200, or 409 when too
+ * late). A connection that fails is tried again (cancelling is idempotent for the caller: a
+ * repeat answers 409 once the first took effect), so a restarting API is no test failure.
+ */
 export async function cancelOrder(apiUrl: string, jwtSecret: string, order: PlacedOrder): Promise<number> {
-  const res = await fetch(`${apiUrl}/api/orders/${order.id}/cancel`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${hs256Token(jwtSecret, order.userId)}` },
-  });
-  await res.arrayBuffer();
-  return res.status;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`${apiUrl}/api/orders/${order.id}/cancel`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${hs256Token(jwtSecret, order.userId)}` },
+      });
+      await res.arrayBuffer();
+      return res.status;
+    } catch (error) {
+      if (attempt >= 10) throw new Error(`POST /api/orders/${order.id}/cancel failed ${attempt} times`, { cause: error });
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
 }

@@ -1,39 +1,38 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { isListeningAnnouncement } from "@orders/runtime";
 
 /** Repository root (this file is packages/stack/src/processes.ts). */
 export const REPO_ROOT = new URL("../../../", import.meta.url).pathname;
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 export interface ServiceSpec {
   readonly name: string;
   /** Script path relative to the repository root, e.g. apps/api/src/main.ts. */
   readonly script: string;
+  /**
+   * The service's environment. Its port variable should be "0": the service binds any free port
+   * and announces its URL (runtime's `announceListening`), so no port is chosen here ahead of
+   * time — another process could take it before the service binds it.
+   */
   readonly env: Readonly<Record<string, string>>;
-  /** URL answering 200 once the service is up. */
-  readonly healthUrl?: string;
 }
 
-/** A service running as a real child process (`node <script>`), its output in a log file. */
+/**
+ * A service running as a real child process (`node <script>`), its output in a log file.
+ * `start()` resolves once the service announced where it listens and answers `/healthz` there.
+ */
 export class ManagedProcess {
   readonly spec: ServiceSpec;
   readonly logFile: string;
   #child: ChildProcess | null = null;
   #log: WriteStream;
   #exit: Promise<number | null> = Promise.resolve(null);
+  #url: string | null = null;
+  #stopping = false;
+  /** Exits nobody asked for (crashes), newest last: what a failing test should report. */
+  readonly unexpectedExits: string[] = [];
   restarts = 0;
 
   constructor(spec: ServiceSpec, logDir: string) {
@@ -46,34 +45,74 @@ export class ManagedProcess {
     return this.#child?.pid;
   }
 
+  /** Base URL the running service announced (it changes when the process restarts). */
+  get url(): string {
+    if (!this.#url) throw new Error(`${this.spec.name} has not announced a URL (not started?)`);
+    return this.#url;
+  }
+
   get running(): boolean {
     return this.#child !== null && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
   async start(timeoutMs = 60_000): Promise<void> {
+    this.#url = null;
+    this.#stopping = false;
     const child = spawn(process.execPath, [this.spec.script], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...this.spec.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     this.#child = child;
     child.stdout?.pipe(this.#log, { end: false });
     child.stderr?.pipe(this.#log, { end: false });
-    this.#exit = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-    if (this.spec.healthUrl) await this.#waitHealthy(timeoutMs);
+    const announced = new Promise<string>((resolve) => {
+      child.on("message", (message) => {
+        if (!isListeningAnnouncement(message)) return;
+        resolve(message.url);
+        // One announcement is all the channel is for; an open channel would keep us alive.
+        child.disconnect();
+      });
+    });
+    this.#exit = new Promise((resolve) =>
+      child.once("exit", (code, signal) => {
+        if (!this.#stopping) {
+          const what = `${this.spec.name} (pid ${child.pid}) exited unexpectedly: ${signal ?? `code ${code}`} at ${new Date().toISOString()}`;
+          this.unexpectedExits.push(what);
+          this.#log.write(`\n[stack] ${what}\n`);
+        }
+        resolve(code);
+      }),
+    );
+    const deadline = Date.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const failure = new Promise<never>((_, reject) => {
+      this.#exit.then(async () => reject(new Error(`${this.spec.name} exited during start-up:\n${await this.tail()}`)));
+      timer = setTimeout(
+        async () => reject(new Error(`${this.spec.name} did not announce a URL in ${timeoutMs} ms:\n${await this.tail()}`)),
+        timeoutMs,
+      );
+    });
+    // Once the race is decided the losing rejection (a later exit, say) has no one to tell.
+    failure.catch(() => {});
+    try {
+      this.#url = await Promise.race([announced, failure]);
+    } finally {
+      clearTimeout(timer);
+    }
+    await this.#waitHealthy(deadline);
   }
 
-  async #waitHealthy(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+  async #waitHealthy(deadline: number): Promise<void> {
     for (;;) {
       if (!this.running) throw new Error(`${this.spec.name} exited during start-up:\n${await this.tail()}`);
       try {
-        const res = await fetch(this.spec.healthUrl as string, { signal: AbortSignal.timeout(1_000) });
+        const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1_000) });
         if (res.ok) return;
       } catch {
-        // not listening yet
+        // not answering yet
       }
-      if (Date.now() > deadline) throw new Error(`${this.spec.name} not healthy after ${timeoutMs} ms:\n${await this.tail()}`);
+      if (Date.now() > deadline) throw new Error(`${this.spec.name} not healthy at ${this.url}:\n${await this.tail()}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -81,6 +120,7 @@ export class ManagedProcess {
   /** Sends `signal`; resolves with the exit code once the process is gone. */
   async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 30_000): Promise<number | null> {
     if (!this.running) return this.#exit;
+    this.#stopping = true;
     this.#child?.kill(signal);
     const timer = setTimeout(() => this.#child?.kill("SIGKILL"), timeoutMs);
     const code = await this.#exit;

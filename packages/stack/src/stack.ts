@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createPool, migrate, type Pool } from "@orders/db";
 import { createKafka, ensureTopics, type Kafka, projectTopics, type TopicNames } from "@orders/kafka";
 import type { OutboxMode } from "./config.ts";
-import { freePort, ManagedProcess, type ServiceSpec } from "./processes.ts";
+import { ManagedProcess, type ServiceSpec } from "./processes.ts";
 
 export interface StackOptions {
   /** External PostgreSQL / Kafka; without them throw-away local servers are started. */
@@ -48,8 +48,10 @@ export interface Stack {
   readonly logDir: string;
   readonly processes: ReadonlyMap<string, ManagedProcess>;
   readonly consumers: readonly ManagedProcess[];
-  /** Metrics URLs of the consumers, in the same order. */
+  /** Metrics URLs of the consumers, in the same order (a restarted consumer has a new one). */
   readonly consumerMetricsUrls: readonly string[];
+  /** Each process: running or not, crashes nobody asked for, and the tail of its log. */
+  diagnostics(lines?: number): Promise<string>;
   /** Debezium mode: the Kafka Connect worker's REST URL and log file. */
   readonly connect?: { readonly url: string; readonly logFile: string };
   /** SIGTERM everything (reverse start order), then stop the local servers. Returns non-clean exits. */
@@ -101,8 +103,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (connect) cleanups.push(connect.destroy);
 
     const jwtSecret = options.jwtSecret ?? "demo-secret-please-change-0123456789abcdef";
-    const [apiPort, invPort, payPort, dlvPort, relayPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const consumerPorts = await Promise.all(Array.from({ length: options.consumers ?? 1 }, () => freePort()));
     const chaos = options.chaos ?? null;
     const [minDelay, maxDelay] = options.answerDelayMs ?? [5, 60];
     const [shipMin, shipMax] = options.shipDelayMs ?? [50, 400];
@@ -120,110 +120,95 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       SIM_DUPLICATE_RATE: String(chaos?.duplicateRate ?? 0),
       SIM_REORDER_WINDOW_MS: String(chaos?.reorderWindowMs ?? 0),
     };
-    const inventoryUrl = `http://127.0.0.1:${invPort}`;
-    const paymentUrl = `http://127.0.0.1:${payPort}`;
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
     const consumerGroup = `order-consumer${ns}`;
-    const consumerEnv = (port: number) => ({
-      ...common,
-      DATABASE_URL: databaseUrl,
-      PAYMENT_URL: paymentUrl,
-      CONSUMER_GROUP_ID: consumerGroup,
-      PAYMENT_MAX_ATTEMPTS: String(options.maxPaymentAttempts ?? 3),
-      PENDING_DEADLINE_MS: String(options.pendingDeadlineMs ?? 30_000),
-      DEADLINE_SWEEP_CRON: options.deadlineCron ?? "*/5 * * * * *",
-      CRON_CHECK_SECONDS: "2",
-      METRICS_PORT: String(port),
-    });
-    const specs: ServiceSpec[] = [
-      {
-        name: "inventory",
-        script: "packages/simulators/src/inventory-events/main.ts",
-        healthUrl: `${inventoryUrl}/healthz`,
-        env: {
-          ...common,
-          ...simChaos,
-          PORT: String(invPort),
-          INVENTORY_GROUP_ID: `inventory-simulator${ns}`,
-          INVENTORY_RESERVE_FAILURE_RATE: String(options.inventoryFailureRate ?? 0),
-          INVENTORY_SILENCE_RATE: String(options.inventorySilenceRate ?? 0),
-          INVENTORY_MIN_DELAY_MS: String(minDelay),
-          INVENTORY_MAX_DELAY_MS: String(maxDelay),
-        },
-      },
-      {
-        name: "payment",
-        script: "packages/simulators/src/payment/main.ts",
-        healthUrl: `${paymentUrl}/healthz`,
-        env: {
-          ...common,
-          ...simChaos,
-          PORT: String(payPort),
-          PAYMENT_FAILURE_RATE: String(options.paymentFailureRate ?? 0),
-          PAYMENT_RETRYABLE_SHARE: String(options.paymentRetryableShare ?? 0.5),
-          PAYMENT_MIN_DELAY_MS: String(minDelay),
-          PAYMENT_MAX_DELAY_MS: String(maxDelay),
-        },
-      },
-      {
-        name: "delivery",
-        script: "packages/simulators/src/delivery/main.ts",
-        healthUrl: `http://127.0.0.1:${dlvPort}/healthz`,
-        env: {
-          ...common,
-          ...simChaos,
-          PORT: String(dlvPort),
-          DELIVERY_GROUP_ID: `delivery-simulator${ns}`,
-          DELIVERY_SHIP_MIN_MS: String(shipMin),
-          DELIVERY_SHIP_MAX_MS: String(shipMax),
-          DELIVERY_DELIVER_MIN_MS: String(shipMin),
-          DELIVERY_DELIVER_MAX_MS: String(shipMax),
-        },
-      },
-      ...(outboxMode === "relay"
-        ? [
-            {
-              name: "relay",
-              script: "apps/relay/src/main.ts",
-              healthUrl: `http://127.0.0.1:${relayPort}/healthz`,
-              env: {
-                ...common,
-                DATABASE_URL: databaseUrl,
-                METRICS_PORT: String(relayPort),
-                HOST: "127.0.0.1",
-                KAFKA_CLIENT_ID: `relay${ns}`,
-              },
-            },
-          ]
-        : []),
-      ...consumerPorts.map((port, i) => ({
-        name: `consumer-${i + 1}`,
-        script: "apps/consumer/src/main.ts",
-        healthUrl: `http://127.0.0.1:${port}/healthz`,
-        env: consumerEnv(port),
-      })),
-      {
-        name: "api",
-        script: "apps/api/src/main.ts",
-        healthUrl: `${apiUrl}/healthz`,
-        env: {
-          DATABASE_URL: databaseUrl,
-          PORT: String(apiPort),
-          HOST: "127.0.0.1",
-          JWT_SECRET: jwtSecret,
-          INVENTORY_URL: inventoryUrl,
-          LOG_LEVEL: common.LOG_LEVEL,
-        },
-      },
-    ];
     const processes = new Map<string, ManagedProcess>();
-    for (const spec of specs) {
+    // In dependency order: a service's URL is known (announced) before the next one needs it.
+    // Every service binds port 0 and announces where it listens (see ServiceSpec).
+    const run = async (spec: ServiceSpec): Promise<ManagedProcess> => {
       const p = new ManagedProcess(spec, logDir);
       processes.set(spec.name, p);
       log(`starting ${spec.name} …`);
-      await p.start();
       started.push(p);
+      await p.start();
+      return p;
+    };
+    const inventory = await run({
+      name: "inventory",
+      script: "packages/simulators/src/inventory-events/main.ts",
+      env: {
+        ...common,
+        ...simChaos,
+        PORT: "0",
+        INVENTORY_GROUP_ID: `inventory-simulator${ns}`,
+        INVENTORY_RESERVE_FAILURE_RATE: String(options.inventoryFailureRate ?? 0),
+        INVENTORY_SILENCE_RATE: String(options.inventorySilenceRate ?? 0),
+        INVENTORY_MIN_DELAY_MS: String(minDelay),
+        INVENTORY_MAX_DELAY_MS: String(maxDelay),
+      },
+    });
+    const payment = await run({
+      name: "payment",
+      script: "packages/simulators/src/payment/main.ts",
+      env: {
+        ...common,
+        ...simChaos,
+        PORT: "0",
+        PAYMENT_FAILURE_RATE: String(options.paymentFailureRate ?? 0),
+        PAYMENT_RETRYABLE_SHARE: String(options.paymentRetryableShare ?? 0.5),
+        PAYMENT_MIN_DELAY_MS: String(minDelay),
+        PAYMENT_MAX_DELAY_MS: String(maxDelay),
+      },
+    });
+    await run({
+      name: "delivery",
+      script: "packages/simulators/src/delivery/main.ts",
+      env: {
+        ...common,
+        ...simChaos,
+        PORT: "0",
+        DELIVERY_GROUP_ID: `delivery-simulator${ns}`,
+        DELIVERY_SHIP_MIN_MS: String(shipMin),
+        DELIVERY_SHIP_MAX_MS: String(shipMax),
+        DELIVERY_DELIVER_MIN_MS: String(shipMin),
+        DELIVERY_DELIVER_MAX_MS: String(shipMax),
+      },
+    });
+    if (outboxMode === "relay") {
+      await run({
+        name: "relay",
+        script: "apps/relay/src/main.ts",
+        env: { ...common, DATABASE_URL: databaseUrl, METRICS_PORT: "0", HOST: "127.0.0.1", KAFKA_CLIENT_ID: `relay${ns}` },
+      });
     }
+    for (let i = 1; i <= (options.consumers ?? 1); i++) {
+      await run({
+        name: `consumer-${i}`,
+        script: "apps/consumer/src/main.ts",
+        env: {
+          ...common,
+          DATABASE_URL: databaseUrl,
+          PAYMENT_URL: payment.url,
+          CONSUMER_GROUP_ID: consumerGroup,
+          PAYMENT_MAX_ATTEMPTS: String(options.maxPaymentAttempts ?? 3),
+          PENDING_DEADLINE_MS: String(options.pendingDeadlineMs ?? 30_000),
+          DEADLINE_SWEEP_CRON: options.deadlineCron ?? "*/5 * * * * *",
+          CRON_CHECK_SECONDS: "2",
+          METRICS_PORT: "0",
+        },
+      });
+    }
+    const api = await run({
+      name: "api",
+      script: "apps/api/src/main.ts",
+      env: {
+        DATABASE_URL: databaseUrl,
+        PORT: "0",
+        HOST: "127.0.0.1",
+        JWT_SECRET: jwtSecret,
+        INVENTORY_URL: inventory.url,
+        LOG_LEVEL: common.LOG_LEVEL,
+      },
+    });
     const consumers = [...processes.values()].filter((p) => p.spec.name.startsWith("consumer-"));
     return {
       outboxMode,
@@ -231,16 +216,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       brokers,
       topics,
       consumerGroup,
-      apiUrl,
-      paymentUrl,
-      inventoryUrl,
+      apiUrl: api.url,
+      paymentUrl: payment.url,
+      inventoryUrl: inventory.url,
       jwtSecret,
       pool,
       kafka,
       logDir,
       processes,
       consumers,
-      consumerMetricsUrls: consumerPorts.map((p) => `http://127.0.0.1:${p}/metrics`),
+      get consumerMetricsUrls() {
+        return consumers.map((c) => `${c.url}/metrics`);
+      },
+      async diagnostics(lines = 40) {
+        const parts: string[] = [];
+        for (const p of processes.values()) {
+          parts.push(
+            `── ${p.spec.name} (${p.running ? "running" : "not running"}, ${p.logFile})`,
+            ...p.unexpectedExits,
+            await p.tail(lines),
+          );
+        }
+        return parts.join("\n");
+      },
       ...(connect ? { connect: { url: connect.url, logFile: connect.logFile } } : {}),
       async stop() {
         const unclean: string[] = [];

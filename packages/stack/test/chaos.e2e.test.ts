@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   cancelOrder,
   checkStack,
@@ -42,6 +42,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await db?.drop();
+});
+
+// A failing run names every process that crashed and shows the tail of each log: in CI the
+// log files are gone with the machine.
+beforeEach(({ onTestFailed }) => {
+  onTestFailed(async () => {
+    if (stack) console.error(await stack.diagnostics());
+  });
 });
 
 describe("chaos: duplicates, reordering and a consumer killed mid-run", () => {

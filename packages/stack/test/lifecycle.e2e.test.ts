@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { getOrderDetail } from "@orders/db";
 import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { cancelOrder, checkStack, hs256Token, loadStackEnv, type PlacedOrder, placeOrder, type Stack, startStack } from "../src/index.ts";
 
 let db: TestDatabase;
@@ -26,6 +26,14 @@ afterAll(async () => {
   const unclean = await stack?.stop();
   await db?.drop();
   expect(unclean).toEqual([]);
+});
+
+// A failing run names every process that crashed and shows the tail of each log: in CI the
+// log files are gone with the machine.
+beforeEach(({ onTestFailed }) => {
+  onTestFailed(async () => {
+    if (stack) console.error(await stack.diagnostics());
+  });
 });
 
 const place = (userId: string, i = 0): Promise<PlacedOrder> =>

@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
-import { env } from "@orders/runtime";
+import type { AddressInfo } from "node:net";
+import { announceListening, env } from "@orders/runtime";
 import * as v from "valibot";
 import { SimulatorKafkaEnv } from "../kafka-side/config.ts";
 import { consumeOrders, startKafkaSide } from "../kafka-side/kafka-side.ts";
@@ -36,4 +37,6 @@ const server = createServer((req, res) => {
 });
 await new Promise<void>((r) => server.listen(config.PORT, config.HOST, r));
 shutdown.onShutdown("http", () => new Promise<void>((r) => server.close(() => r())));
-logger.info("delivery simulator running", { chaos: emitter.settings });
+const url = `http://${config.HOST}:${(server.address() as AddressInfo).port}`;
+logger.info("delivery simulator running", { url, chaos: emitter.settings });
+announceListening("delivery-simulator", url);

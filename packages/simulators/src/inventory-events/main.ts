@@ -1,4 +1,4 @@
-import { env } from "@orders/runtime";
+import { announceListening, env } from "@orders/runtime";
 import * as v from "valibot";
 import { faultsFrom, InventorySimulatorConfigSchema } from "../inventory/config.ts";
 import { startInventorySimulator } from "../inventory/server.ts";
@@ -51,3 +51,4 @@ events = answers;
 shutdown.onShutdown("answers", () => answers.stop());
 await consumeOrders(side, shutdown, config.INVENTORY_GROUP_ID, answers.handle);
 logger.info("inventory simulator listening", { url: sim.url, chaos: side.emitter.settings, faults: faults.settings });
+announceListening("inventory-simulator", sim.url);

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { env } from "@orders/runtime";
+import { announceListening, env } from "@orders/runtime";
 import * as v from "valibot";
 import { FaultInjector } from "../inventory/faults.ts";
 import { rateEnv, SimulatorKafkaEnv } from "../kafka-side/config.ts";
@@ -43,4 +43,6 @@ const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
 });
 shutdown.onShutdown("http", () => new Promise<void>((r) => server.close(() => r())));
 const { port } = server.address() as AddressInfo;
-logger.info("payment simulator listening", { url: `http://${config.HOST}:${port}`, chaos: emitter.settings });
+const url = `http://${config.HOST}:${port}`;
+logger.info("payment simulator listening", { url, chaos: emitter.settings });
+announceListening("payment-simulator", url);
