@@ -135,6 +135,18 @@ export async function measureSteadyLatency(
     [[...committed.keys()]],
   );
   const latencies = rows.map((r) => Number(r.at) - (committed.get(r.id) ?? Number.NaN)).filter(Number.isFinite);
+  if (process.env.BENCH_LATENCY_TRACE) {
+    // Per 250 ms window of commit time: the worst latency, to tell spikes from a general tail.
+    const windows = new Map<number, number>();
+    for (const r of rows) {
+      const c = committed.get(r.id);
+      if (c === undefined) continue;
+      const w = Math.floor((c - started) / 250);
+      windows.set(w, Math.max(windows.get(w) ?? 0, Number(r.at) - c));
+    }
+    const line = [...windows.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => Math.round(v));
+    process.stderr.write(`worst latency per 250 ms window: ${line.join(" ")}\n`);
+  }
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
   return {
