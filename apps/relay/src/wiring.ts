@@ -1,5 +1,5 @@
 import { createPool } from "@orders/db";
-import { createIdempotentProducer, createKafka, ensureTopics, parseBrokers, projectTopics, topicNamesFrom } from "@orders/kafka";
+import { createKafka, createRecordSender, ensureTopics, parseBrokers, projectTopics, topicNamesFrom } from "@orders/kafka";
 import {
   createPublisher,
   createRelayMetrics,
@@ -59,16 +59,22 @@ export async function startRelay(
         logger,
       );
     }
-    // One idempotent producer per batch in flight (see createPublisher).
-    const producers = Array.from({ length: config.RELAY_CONCURRENCY }, () => createIdempotentProducer(kafka));
-    await waitForDependency("Kafka", () => Promise.all(producers.map((p) => p.connect())), logger);
-    stops.push({ name: "kafka producer", stop: async () => void (await Promise.all(producers.map((p) => p.disconnect()))) });
+    // One idempotent sender per batch in flight (see createPublisher).
+    const senders = Array.from({ length: config.RELAY_CONCURRENCY }, (_, i) =>
+      createRecordSender({
+        brokers: parseBrokers(config.KAFKA_BROKERS as string),
+        clientId: `${config.KAFKA_CLIENT_ID}-${i + 1}`,
+        requestTimeoutMs: config.RELAY_SEND_TIMEOUT_MS,
+      }),
+    );
+    stops.push({ name: "kafka producer", stop: async () => void (await Promise.all(senders.map((s) => s.close()))) });
+    await waitForDependency("Kafka", () => Promise.all(senders.map((s) => s.connect(topics.orders))), logger);
 
     const registry = createMetricsRegistry("relay");
     const metrics = createRelayMetrics(registry);
     const { policy, breaker } = publishPolicy(config);
     const publisher = createPublisher({
-      producer: producers,
+      sender: senders,
       topic: topics.orders,
       policy,
       breaker,

@@ -85,9 +85,16 @@ const RECORD_ERRORS = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE", "IN
  * timeouts, leader moves, an open circuit) — the record is fine, try again later.
  */
 export function classifyPublishError(error: unknown): "record" | "transient" {
-  for (let e = error as { type?: unknown; cause?: unknown } | null, depth = 0; e && depth < 8; depth++) {
-    if (typeof e.type === "string" && RECORD_ERRORS.has(e.type)) return "record";
-    e = (e.cause as typeof e) ?? null;
-  }
-  return "transient";
+  // kafkajs names the broker's error in `type`, @platformatic/kafka in `apiId` of a
+  // ProtocolError inside a ResponseError's `errors`; both may wrap it in `cause`.
+  const seen = new Set<unknown>();
+  const visit = (e: unknown, depth: number): boolean => {
+    if (!e || typeof e !== "object" || depth > 8 || seen.has(e)) return false;
+    seen.add(e);
+    const { type, apiId, cause, errors } = e as { type?: unknown; apiId?: unknown; cause?: unknown; errors?: unknown };
+    if ((typeof type === "string" && RECORD_ERRORS.has(type)) || (typeof apiId === "string" && RECORD_ERRORS.has(apiId))) return true;
+    if (Array.isArray(errors) && errors.some((inner) => visit(inner, depth + 1))) return true;
+    return visit(cause, depth + 1);
+  };
+  return visit(error, 0) ? "record" : "transient";
 }

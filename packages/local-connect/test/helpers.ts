@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createOrder, sql, withTransaction } from "@orders/db";
 import { type NewOrder, ORDER_AGGREGATE, orderCancelledPayload, orderConfirmedPayload, parseMoney, uuidv7 } from "@orders/domain";
-import { createIdempotentProducer, createKafka, ensureTopics, type OutboxEventSource } from "@orders/kafka";
+import { createKafka, createRecordSender, ensureTopics, type OutboxEventSource } from "@orders/kafka";
 import { createPublisher, drainBatch } from "@orders/outbox-relay";
 import { buildCallPolicy, createLogger } from "@orders/runtime";
 import type pg from "pg";
@@ -141,8 +141,8 @@ export async function readOutbox(pool: pg.Pool): Promise<OutboxEventSource[]> {
  * with one producer: `drainAll` drains until nothing is left and returns the rows published.
  */
 export async function createRelayDrainer(brokers: string[], topic: string, batchSize = 500) {
-  const producer = createIdempotentProducer(createKafka({ brokers, clientId: "relay-under-test", logLevel: "nothing" }));
-  await producer.connect();
+  const sender = createRecordSender({ brokers, clientId: "relay-under-test" });
+  await sender.connect(topic);
   const { policy, breaker } = buildCallPolicy({
     timeoutMs: 30_000,
     retries: 2,
@@ -151,7 +151,7 @@ export async function createRelayDrainer(brokers: string[], topic: string, batch
     breakerThreshold: 5,
     halfOpenAfterMs: 1_000,
   });
-  const publisher = createPublisher({ producer, topic, policy, breaker, halfOpenAfterMs: 1_000 });
+  const publisher = createPublisher({ sender, topic, policy, breaker, halfOpenAfterMs: 1_000 });
   const logger = createLogger({ service: "relay-under-test", level: "warn" });
   return {
     drainAll: async (pool: pg.Pool): Promise<number> => {
@@ -163,7 +163,7 @@ export async function createRelayDrainer(brokers: string[], topic: string, batch
         published += result.published;
       }
     },
-    close: () => producer.disconnect(),
+    close: () => sender.close(),
   };
 }
 

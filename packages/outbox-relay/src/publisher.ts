@@ -1,5 +1,5 @@
 import type { OutboxRecordRow } from "@orders/db";
-import { outboxRecord, type Producer, sendRecords } from "@orders/kafka";
+import { outboxRecord, type RecordSender } from "@orders/kafka";
 import { BrokenCircuitError, type CircuitBreakerPolicy, CircuitState, type IPolicy } from "cockatiel";
 
 /** Sends outbox rows to one topic through the retry/breaker policy; resolves when acked. */
@@ -12,27 +12,25 @@ export interface Publisher {
 
 export interface PublisherOptions {
   /**
-   * One connected idempotent producer, or several: a send uses an idle one. kafkajs lets an
-   * idempotent producer have one produce request per broker in flight, so concurrent batches
-   * (RELAY_CONCURRENCY) each need their own producer to overlap their sends. Batches in flight
-   * never share an aggregate (see claimOutboxBatch), so per-key order does not depend on which
-   * producer sends what.
+   * One idempotent record sender, or several: a send uses an idle one. An idempotent producer
+   * has one produce request per broker in flight, so concurrent batches (RELAY_CONCURRENCY)
+   * each need their own sender to overlap their sends. Batches in flight never share an
+   * aggregate (see claimOutboxBatch), so per-key order does not depend on which sender sends what.
    */
-  readonly producer: Producer | readonly Producer[];
+  readonly sender: RecordSender | readonly RecordSender[];
   readonly topic: string;
   /** From `buildCallPolicy` (runtime): timeout → retry with backoff → breaker. */
   readonly policy: IPolicy;
   readonly breaker: CircuitBreakerPolicy;
   /** The breaker's half-open delay: after it a trial call may go through again. */
   readonly halfOpenAfterMs: number;
-  readonly ackTimeoutMs?: number;
 }
 
 export function createPublisher(options: PublisherOptions): Publisher {
   const { topic, policy, breaker } = options;
-  const producers: readonly Producer[] = Array.isArray(options.producer) ? options.producer : [options.producer as Producer];
-  if (producers.length === 0) throw new Error("createPublisher: no producer");
-  const idle = [...producers];
+  const senders: readonly RecordSender[] = Array.isArray(options.sender) ? options.sender : [options.sender as RecordSender];
+  if (senders.length === 0) throw new Error("createPublisher: no sender");
+  const idle = [...senders];
   let next = 0;
   // cockatiel moves Open → HalfOpen only when the next call arrives, so "open" here means
   // "opened less than halfOpenAfterMs ago": after that the loop must try, or it never closes.
@@ -44,11 +42,11 @@ export function createPublisher(options: PublisherOptions): Publisher {
     topic,
     publish: async (rows) => {
       const records = rows.map(outboxRecord);
-      // An idle producer, or (more sends than producers) the next one in turn: kafkajs queues.
+      // An idle sender, or (more sends than senders) the next one in turn: it queues.
       const leased = idle.pop();
-      const producer = leased ?? (producers[next++ % producers.length] as Producer);
+      const sender = leased ?? (senders[next++ % senders.length] as RecordSender);
       try {
-        await policy.execute(() => sendRecords(producer, topic, records, { ackTimeoutMs: options.ackTimeoutMs ?? 30_000 }));
+        await policy.execute(() => sender.send(topic, records));
       } finally {
         if (leased) idle.push(leased);
       }

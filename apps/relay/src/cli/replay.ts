@@ -1,5 +1,5 @@
 import { createPool } from "@orders/db";
-import { createIdempotentProducer, createKafka, DEFAULT_TOPIC_NAMES, parseBrokers } from "@orders/kafka";
+import { createRecordSender, DEFAULT_TOPIC_NAMES, parseBrokers } from "@orders/kafka";
 import { createPublisher, enqueueReplay, type ReplayRequest, replay } from "@orders/outbox-relay";
 import { buildCallPolicy } from "@orders/runtime";
 import { createProgress } from "./progress.ts";
@@ -17,7 +17,7 @@ export async function runReplay(
   if (!brokers) throw new Error("KAFKA_BROKERS is not set");
   const topic = process.env.ORDERS_TOPIC ?? DEFAULT_TOPIC_NAMES.orders;
   const pool = createPool({ connectionString: databaseUrl, max: 2, applicationName: "relay-cli" });
-  const producer = createIdempotentProducer(createKafka({ brokers: parseBrokers(brokers), clientId: "relay-cli", logLevel: "error" }));
+  const sender = createRecordSender({ brokers: parseBrokers(brokers), clientId: "relay-cli" });
   const { policy, breaker } = buildCallPolicy({
     timeoutMs: 30_000,
     retries: 3,
@@ -29,8 +29,8 @@ export async function runReplay(
   const progress = createProgress("replay");
   const started = Date.now();
   try {
-    await producer.connect();
-    const result = await replay(pool, createPublisher({ producer, topic, policy, breaker, halfOpenAfterMs: 5_000 }), options.request, {
+    await sender.connect(topic);
+    const result = await replay(pool, createPublisher({ sender, topic, policy, breaker, halfOpenAfterMs: 5_000 }), options.request, {
       onProgress: (p) => progress.update(p.done, p.total),
     });
     progress.finish();
@@ -41,7 +41,7 @@ export async function runReplay(
         : `replayed ${result.done} row${result.done === 1 ? "" : "s"} to ${topic} in ${seconds.toFixed(1)} s (last sequence ${result.lastSequence})\n`,
     );
   } finally {
-    await producer.disconnect().catch(() => {});
+    await sender.close().catch(() => {});
     await pool.end();
   }
 }
