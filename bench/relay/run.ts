@@ -139,7 +139,7 @@ try {
   if (phases.has("perf")) {
     const [{ java }, tools] = await Promise.all([findJava(), ensureKafkaToolsClasspath()]);
     // Java's defaults differ (in flight 5, linger 5 ms, batch 16 KiB): these match what the relay
-    // does — kafkajs' idempotent producer has one produce request per broker in flight, the relay
+    // does — an idempotent producer has one produce request per connection in flight, the relay
     // sends a claimed batch at once without lingering, uncompressed.
     const perfProps = {
       acks: "all",
