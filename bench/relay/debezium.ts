@@ -2,7 +2,7 @@
 //   npm run bench -w @orders/local-connect
 //   (BENCH_EVENTS=20000 BENCH_RATE=300 BENCH_SECONDS=10 BENCH_DEBEZIUM_POLL_MS=<Debezium poll.interval.ms>)
 // 1. Throughput: one pre-filled outbox of BENCH_EVENTS rows, drained by Debezium (connector
-//    stopped while filling, then resumed) and by the relay's own drainBatch loop, each to its
+//    stopped while filling, then resumed) and by the relay (apps/relay's wiring, defaults), each to its
 //    own topic. Rate = records / (last broker append − first broker append); "total" also counts
 //    the start (Debezium: task start after resume; relay: first claim).
 // 2. Latency: BENCH_RATE single-row transactions per second for BENCH_SECONDS, published by one
@@ -13,8 +13,34 @@ import { createKafka, ensureTopics } from "@orders/kafka";
 import { startOutboxCdc } from "@orders/local-connect";
 import { startKafka } from "@orders/local-kafka";
 import { startLocalPostgres } from "@orders/local-postgres";
+import { createLogger } from "@orders/runtime";
 import type pg from "pg";
-import { createRelayDrainer, readTopic, relayDrainAll, type SeenRecord } from "../../packages/local-connect/test/helpers.ts";
+import * as v from "valibot";
+import { RelayConfigSchema } from "../../apps/relay/src/config.ts";
+import { startRelay } from "../../apps/relay/src/wiring.ts";
+import { readTopic, type SeenRecord } from "../../packages/local-connect/test/helpers.ts";
+
+/** The relay as it runs in production (apps/relay's wiring, default settings), in this process. */
+async function startRealRelay(databaseUrl: string, brokers: string[], topic: string) {
+  const config = v.parse(RelayConfigSchema, {
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: brokers.join(","),
+    ORDERS_TOPIC: topic,
+    KAFKA_CREATE_TOPICS: "false",
+    RELAY_JOBS: "false",
+    METRICS_PORT: "0",
+    LOG_LEVEL: "warn",
+  });
+  return startRelay(config, createLogger({ service: "bench-relay", level: "warn" }));
+}
+
+async function waitUntilPublished(pool: pg.Pool): Promise<void> {
+  for (;;) {
+    const { rows } = await pool.query("SELECT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL) AS pending");
+    if (!rows[0].pending) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 type Figures = { events: number; eventsPerSecond: number; totalSeconds: number };
 type Latency = { events: number; p50Ms: number; p99Ms: number; maxMs: number };
@@ -22,7 +48,11 @@ export type BenchResult = { throughput: { relay: Figures; debezium: Figures }; l
 
 const TOPIC_CONFIG = { "message.timestamp.type": "LogAppendTime" };
 
-/** Rows shaped like OrderCreated (~450 bytes of payload), in transactions of 1000. */
+/**
+ * Rows shaped like OrderCreated (~450 bytes of payload), one per new order, in transactions of
+ * 1000. (`g AS correlated` makes PostgreSQL evaluate the LATERAL per row: uncorrelated, it ran
+ * once per statement and gave 20 orders of 1 000 events each — see docs/benchmarks.md.)
+ */
 async function prefill(pool: pg.Pool, n: number): Promise<void> {
   for (let done = 0; done < n; done += 1000) {
     await pool.query({
@@ -33,7 +63,7 @@ async function prefill(pool: pg.Pool, n: number): Promise<void> {
                       'totalAmount', '39.80', 'shippingAddress', repeat('x', 200), 'paymentMethod', 'card',
                       'createdAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
                     '/order-service/bench', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-               FROM generate_series($1::int, $2::int) g, LATERAL (SELECT gen_random_uuid() AS agg) a`,
+               FROM generate_series($1::int, $2::int) g, LATERAL (SELECT gen_random_uuid() AS agg, g AS correlated) a`,
       values: [done, Math.min(n, done + 1000) - 1],
     });
   }
@@ -127,7 +157,9 @@ export async function benchDebezium(options: {
     await cdc.worker.rest.stop(name);
     await cdc.worker.rest.waitForState(name, "STOPPED");
     const relayStart = Date.now();
-    await relayDrainAll(pool, brokers, relayTp);
+    const drainingRelay = await startRealRelay(options.databaseUrl, brokers, relayTp);
+    await waitUntilPublished(pool);
+    await drainingRelay.stop();
     const relayTpFigures = rate(await readTopic(brokers, relayTp, (r) => r.length >= events, 600_000), relayStart);
 
     // 2. Latency under a steady write rate, one path at a time.
@@ -141,20 +173,12 @@ export async function benchDebezium(options: {
     await cdc.worker.rest.waitForState(name, "STOPPED");
     await pool.query("UPDATE outbox SET published_at = now() WHERE published_at IS NULL");
 
-    let stop = false;
-    const drainer = await createRelayDrainer(brokers, relayLat);
-    const relayLoop = (async () => {
-      // One relay instance polling every 10 ms (the app also wakes on LISTEN/NOTIFY).
-      while (!stop) {
-        await drainer.drainAll(pool);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    })();
+    // One relay instance, woken by LISTEN/NOTIFY, after a 2 s warm-up like Debezium's above.
+    const steadyRelay = await startRealRelay(options.databaseUrl, brokers, relayLat);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
     const relayCommitted = await steadyWriter(pool, perSecond, seconds);
     const relayLatency = latency(await readTopic(brokers, relayLat, (r) => r.length >= relayCommitted.size, 120_000), relayCommitted);
-    stop = true;
-    await relayLoop;
-    await drainer.close();
+    await steadyRelay.stop();
     return {
       throughput: { relay: relayTpFigures, debezium: debeziumTp },
       latency: { relay: relayLatency, debezium: dbzLatency },

@@ -5,6 +5,7 @@ import {
   createRelayMetrics,
   type DrainResult,
   listenForOutbox,
+  outboxStatsKeeper,
   refreshGauges,
   startRelayJobs,
   startRelayLoop,
@@ -81,6 +82,11 @@ export async function startRelay(
       halfOpenAfterMs: config.RELAY_BREAKER_HALF_OPEN_MS,
     });
 
+    // A backlog that built up while no relay ran: fit the claim's plan to it before draining.
+    const keepStatsFresh = outboxStatsKeeper(pool, logger);
+    await refreshGauges(pool, metrics)
+      .then((status) => keepStatsFresh(status.backlog))
+      .catch((error: unknown) => logger.warn("gauge refresh failed", { err: error }));
     const loop = startRelayLoop({
       pool,
       publisher,
@@ -102,7 +108,9 @@ export async function startRelay(
     stops.push({ name: "listen", stop: () => notifier.stop() });
 
     const gauges = setInterval(() => {
-      refreshGauges(pool, metrics).catch((error: unknown) => logger.warn("gauge refresh failed", { err: error }));
+      refreshGauges(pool, metrics)
+        .then((status) => keepStatsFresh(status.backlog))
+        .catch((error: unknown) => logger.warn("gauge refresh failed", { err: error }));
     }, config.RELAY_GAUGE_INTERVAL_MS);
     gauges.unref();
     stops.push({ name: "gauges", stop: () => clearInterval(gauges) });

@@ -151,3 +151,24 @@ export async function outboxHasPending(db: Queryable): Promise<boolean> {
   const { rows } = await run(db, sql.selectOutboxHasPending());
   return rows[0].pending === true;
 }
+
+/**
+ * Refreshes the planner's statistics of `outbox` when a backlog has built up since they were
+ * taken (see `sql.selectOutboxStatsAge`). Returns whether it ran ANALYZE. Needs the table's
+ * owner or the MAINTAIN privilege; the caller decides what a refusal means.
+ */
+export async function analyzeOutboxIfStale(
+  db: Queryable,
+  backlog: number,
+  options: { minBacklog: number; minAgeSeconds: number },
+): Promise<boolean> {
+  if (backlog < options.minBacklog) return false;
+  const { rows } = await run(db, sql.selectOutboxStatsAge());
+  const row = rows[0] as { ageSeconds: number | null; modifiedSince: string } | undefined;
+  if (!row) return false;
+  const stale = row.ageSeconds === null || row.ageSeconds >= options.minAgeSeconds;
+  // Statistics taken with (at least) this backlog already present are fine.
+  if (!stale || Number(row.modifiedSince) < options.minBacklog) return false;
+  await run(db, sql.analyzeOutbox());
+  return true;
+}

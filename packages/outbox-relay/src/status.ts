@@ -1,4 +1,5 @@
-import { getOutboxStatus, listParkedRows, type OutboxStatus, type ParkedRow } from "@orders/db";
+import { analyzeOutboxIfStale, getOutboxStatus, listParkedRows, type OutboxStatus, type ParkedRow } from "@orders/db";
+import type { Logger } from "@orders/runtime";
 import type pg from "pg";
 import type { RelayMetrics } from "./metrics.ts";
 
@@ -21,4 +22,47 @@ export async function refreshGauges(pool: pg.Pool, metrics: RelayMetrics): Promi
   metrics.parkedRows.set(status.parked);
   metrics.oldestUnpublishedAge.set(status.oldestAgeSeconds ?? 0);
   return status;
+}
+
+/**
+ * Keeps the claim's query plan fit for a backlog: when at least `minBacklog` rows wait and the
+ * planner's statistics of `outbox` predate them (older than `minAgeSeconds`), run ANALYZE.
+ * Called with each gauge refresh (every few seconds, breaker open or not, so a backlog built up
+ * during a Kafka outage is measured before the drain resumes) and once at start. Autovacuum
+ * would get there too, but only after 10 % of the table changed — on a table holding a day of
+ * published rows, possibly never during the backlog. Without the right to ANALYZE (not the
+ * owner, no MAINTAIN privilege) it warns once and stops trying.
+ */
+export function outboxStatsKeeper(
+  pool: pg.Pool,
+  logger: Logger,
+  options: { minBacklog?: number; minAgeSeconds?: number } = {},
+): (backlog: number) => Promise<void> {
+  const settings = { minBacklog: options.minBacklog ?? 2_000, minAgeSeconds: options.minAgeSeconds ?? 60 };
+  let refused = false;
+  let running = false;
+  return async (backlog) => {
+    if (refused || running) return;
+    running = true;
+    try {
+      const started = performance.now();
+      if (await analyzeOutboxIfStale(pool, backlog, settings)) {
+        logger.info("refreshed the planner's outbox statistics for the backlog", {
+          backlog,
+          ms: Math.round(performance.now() - started),
+        });
+      }
+    } catch (error) {
+      if ((error as { code?: string }).code === "42501") {
+        refused = true;
+        logger.warn("cannot ANALYZE outbox (needs owner or MAINTAIN); a backlog may drain slowly until autovacuum analyzes it", {
+          err: error,
+        });
+      } else {
+        logger.warn("outbox statistics check failed", { err: error });
+      }
+    } finally {
+      running = false;
+    }
+  };
 }

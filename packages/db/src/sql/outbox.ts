@@ -229,3 +229,19 @@ export const selectOutboxHasPending = (): Query => ({
          ) AS pending`,
   values: [],
 });
+
+/**
+ * How old the planner's statistics of `outbox` are. The claim's plan depends on them: with
+ * statistics taken while nearly every row was published (the normal state — retention keeps
+ * published rows for a day), a sudden backlog looks like a handful of rows, and PostgreSQL probes
+ * "earlier unpublished row of this aggregate" by scanning every unpublished row instead of the
+ * aggregate index: ~10 s per claim at a 50 000-row backlog instead of ~5 ms (docs/relay.md).
+ */
+export const selectOutboxStatsAge = (): Query => ({
+  text: `SELECT extract(epoch FROM clock_timestamp() - greatest(last_analyze, last_autoanalyze))::float8 AS "ageSeconds",
+                n_mod_since_analyze::bigint::text AS "modifiedSince"
+           FROM pg_stat_user_tables WHERE relid = 'outbox'::regclass`,
+  values: [],
+});
+
+export const analyzeOutbox = (): Query => ({ text: "ANALYZE outbox", values: [] });
