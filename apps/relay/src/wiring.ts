@@ -82,11 +82,14 @@ export async function startRelay(
       halfOpenAfterMs: config.RELAY_BREAKER_HALF_OPEN_MS,
     });
 
-    // A backlog that built up while no relay ran: fit the claim's plan to it before draining.
+    // Gauges, and planner statistics that fit the backlog (docs/relay.md): once before draining
+    // (a backlog may have built up while no relay ran), then every RELAY_GAUGE_INTERVAL_MS.
     const keepStatsFresh = outboxStatsKeeper(pool, logger);
-    await refreshGauges(pool, metrics)
-      .then((status) => keepStatsFresh(status.backlog))
-      .catch((error: unknown) => logger.warn("gauge refresh failed", { err: error }));
+    const refreshStatus = () =>
+      refreshGauges(pool, metrics)
+        .then((status) => keepStatsFresh(status.backlog))
+        .catch((error: unknown) => logger.warn("gauge refresh failed", { err: error }));
+    await refreshStatus();
     const loop = startRelayLoop({
       pool,
       publisher,
@@ -107,11 +110,7 @@ export async function startRelay(
     const notifier = listenForOutbox(databaseUrl, () => loop.wake(), logger);
     stops.push({ name: "listen", stop: () => notifier.stop() });
 
-    const gauges = setInterval(() => {
-      refreshGauges(pool, metrics)
-        .then((status) => keepStatsFresh(status.backlog))
-        .catch((error: unknown) => logger.warn("gauge refresh failed", { err: error }));
-    }, config.RELAY_GAUGE_INTERVAL_MS);
+    const gauges = setInterval(() => void refreshStatus(), config.RELAY_GAUGE_INTERVAL_MS);
     gauges.unref();
     stops.push({ name: "gauges", stop: () => clearInterval(gauges) });
 
