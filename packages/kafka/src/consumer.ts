@@ -15,11 +15,40 @@ export interface ConsumedRecord {
 }
 
 /**
+ * What a handler needs to wait out a transient failure without losing the partition: while it
+ * waits, the partition is in effect paused (no later record of it is handed out).
+ */
+export interface ChunkContext {
+  /** Keeps this member in the group during a long wait (throttled to the heartbeat interval; throws on a rebalance). */
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping: stop waiting. */
+  isRunning(): boolean;
+  /** True once the partition was revoked or seeked: the records belong to someone else now. */
+  isStale(): boolean;
+}
+
+/**
  * Handles a chunk of one partition's records in offset order. Resolving means every record is
  * durably dealt with (applied, skipped or dead-lettered); only then is the offset committed.
- * Throwing leaves the offsets where they were, so the records come again.
+ * Throwing leaves the offsets where they were, so the records come again; throwing
+ * `ChunkAbandonedError` (stopping, or the batch went stale while waiting) does so quietly.
  */
-export type ChunkHandler = (records: readonly ConsumedRecord[]) => Promise<void>;
+export type ChunkHandler = (records: readonly ConsumedRecord[], context: ChunkContext) => Promise<void>;
+
+/** The handler gave up on a chunk it could not finish yet, without spending anything of it. */
+export class ChunkAbandonedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ChunkAbandonedError";
+  }
+}
+
+/** A context for calling a handler outside a consumer group (tests, tools): always running. */
+export const standaloneChunkContext: ChunkContext = {
+  heartbeat: async () => {},
+  isRunning: () => true,
+  isStale: () => false,
+};
 
 export interface BatchConsumerOptions {
   readonly groupId: string;
@@ -74,7 +103,13 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
           headers: headersAsText(m.headers),
         }),
       );
-      await options.handle(chunk);
+      try {
+        await options.handle(chunk, { heartbeat, isRunning, isStale });
+      } catch (error) {
+        // Not committed: the chunk comes again (after a restart, or to the partition's new owner).
+        if (error instanceof ChunkAbandonedError) return;
+        throw error;
+      }
       const last = chunk.at(-1);
       if (last) resolveOffset(last.offset);
       await commitOffsetsIfNecessary();

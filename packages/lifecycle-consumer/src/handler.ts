@@ -3,14 +3,24 @@ import {
   type ApplyOutcome,
   applyEvents,
   type IncomingEvent,
+  isDataRejectedDbError,
   isRetriableDbError,
   type Pool,
   withTransaction,
 } from "@orders/db";
 import { parseConsumedRecord } from "@orders/domain";
-import { CE_HEADERS, type ChunkHandler, type ConsumedRecord, type DeadLetter } from "@orders/kafka";
+import {
+  CE_HEADERS,
+  type ChunkContext,
+  type ChunkHandler,
+  type ConsumedRecord,
+  classifyPublishError,
+  type DeadLetter,
+  standaloneChunkContext,
+} from "@orders/kafka";
 import type { Logger } from "@orders/runtime";
 import type { ConsumerMetrics } from "./metrics.ts";
+import { type Attempted, type Backoff, retryUntilDone } from "./transient-retry.ts";
 
 export interface HandlerOptions {
   readonly pool: Pool;
@@ -19,9 +29,12 @@ export interface HandlerOptions {
   readonly deadLetter: (letters: readonly DeadLetter[]) => Promise<void>;
   readonly logger: Logger;
   readonly metrics?: ConsumerMetrics;
-  /** Attempts of one transaction on transient database errors (conflicts, connection loss). */
-  readonly maxAttempts?: number;
+  /**
+   * Wait after a transient failure (database timeout, conflict or connection loss; the
+   * dead-letter topic unreachable), doubling up to `maxRetryDelayMs` for as long as it lasts.
+   */
   readonly retryDelayMs?: number;
+  readonly maxRetryDelayMs?: number;
 }
 
 interface Parsed {
@@ -29,34 +42,74 @@ interface Parsed {
   readonly event: IncomingEvent;
 }
 
+type Outcome = ApplyOutcome | { readonly kind: "failed" };
+
 const letter = (record: ConsumedRecord, reason: string, detail: string): DeadLetter => ({ ...record, reason, detail });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const describe = (error: unknown) => {
+  const e = error as { message?: unknown; code?: unknown; constraint?: unknown };
+  const extra = [e.code ? `SQLSTATE ${String(e.code)}` : "", e.constraint ? `constraint ${String(e.constraint)}` : ""].filter(Boolean);
+  return `${String(e.message ?? error)}${extra.length > 0 ? ` (${extra.join(", ")})` : ""}`;
+};
 
 /**
  * The consumer's record handler: parse and validate every record, apply the valid ones in one
  * transaction (processed_messages claim + state + timeline + outbox + jobs), dead-letter the
  * rest, and resolve only when all of that is durable — the caller then commits the offsets.
+ *
+ * Only a record's own fault is dead-lettered: unparseable, schema-invalid, unknown type, unknown
+ * order, or data the database refuses for good (SQLSTATE class 22/23). Anything else — timeouts,
+ * lock waits, conflicts, connection loss, the dead-letter topic unreachable, or an error nobody
+ * classified — is waited out with backoff, the partition paused, for as long as it lasts.
  */
 export function lifecycleChunkHandler(options: HandlerOptions): ChunkHandler {
-  const maxAttempts = options.maxAttempts ?? 5;
-  const retryDelayMs = options.retryDelayMs ?? 100;
+  const backoff: Backoff = { initialDelayMs: options.retryDelayMs ?? 100, maxDelayMs: options.maxRetryDelayMs ?? 10_000 };
+  const { logger } = options;
   const m = options.metrics;
 
-  /** One transaction with bounded retries on transient errors; other errors throw at once. */
-  const applyWithRetry = async (events: readonly IncomingEvent[]): Promise<ApplyOutcome[]> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await withTransaction(options.pool, (client) => applyEvents(client, events, options.apply));
-      } catch (error) {
-        if (!isRetriableDbError(error) || attempt >= maxAttempts) throw error;
-        m?.retries.inc();
-        options.logger.warn("transient database error; retrying the transaction", { attempt, err: error });
-        await sleep(retryDelayMs * 2 ** (attempt - 1));
-      }
-    }
+  const waitingGauge = (waiting: boolean) => (waiting ? m?.waiting.inc() : m?.waiting.dec());
+
+  /**
+   * One transaction, retried while the failure is transient. A single record's transaction is
+   * also retried on an error nobody classified (a bug, a schema mismatch during a deploy): only
+   * data the database refuses for good (class 22/23) is the record's fault.
+   */
+  const applyUntilDone = (events: readonly IncomingEvent[], context: ChunkContext): Promise<Attempted<ApplyOutcome[]>> =>
+    retryUntilDone(() => withTransaction(options.pool, (client) => applyEvents(client, events, options.apply)), {
+      context,
+      backoff,
+      retry: (error) => isRetriableDbError(error) || (events.length === 1 && !isDataRejectedDbError(error)),
+      onWaiting: waitingGauge,
+      onRetry: (error, attempt, delayMs) => {
+        const transient = isRetriableDbError(error);
+        m?.retries.inc({ cause: transient ? "database" : "unexpected" });
+        const fields = { attempt, delayMs, records: events.length, err: error };
+        if (transient) logger.warn("transient database error; partition waits, then retries the transaction", fields);
+        else logger.error("unexpected error applying a record (not its own fault); partition waits, then retries", fields);
+      },
+    });
+
+  const deadLetterUntilStored = async (letters: readonly DeadLetter[], context: ChunkContext): Promise<void> => {
+    const stored = await retryUntilDone(() => options.deadLetter(letters), {
+      context,
+      backoff,
+      // A dead letter the broker refuses for what it is would be refused forever: throw (as before).
+      retry: (error) => classifyPublishError(error) === "transient",
+      onWaiting: waitingGauge,
+      onRetry: (error, attempt, delayMs) => {
+        m?.retries.inc({ cause: "dead_letter" });
+        logger.warn("dead-letter topic unavailable; partition waits, then retries", {
+          attempt,
+          delayMs,
+          letters: letters.length,
+          err: error,
+        });
+      },
+    });
+    if (!stored.ok) throw stored.error;
   };
 
-  return async (records) => {
+  return async (records, context = standaloneChunkContext) => {
     const started = performance.now();
     const letters: DeadLetter[] = [];
     const parsed: Parsed[] = [];
@@ -73,23 +126,29 @@ export function lifecycleChunkHandler(options: HandlerOptions): ChunkHandler {
       }
     }
 
-    let outcomes: (ApplyOutcome | { readonly kind: "failed" })[] = [];
-    try {
-      outcomes = await applyWithRetry(parsed.map((p) => p.event));
-    } catch (error) {
-      // Still transient after the retries (database down): give up on this chunk without
-      // committing; the records come again after the consumer restarts.
-      if (isRetriableDbError(error)) throw error;
-      // A record the database refuses for good: apply one by one to find it, dead-letter it,
-      // and let the rest through.
-      outcomes = [];
+    let outcomes: Outcome[] = [];
+    const all =
+      parsed.length === 0
+        ? { ok: true as const, value: [] }
+        : await applyUntilDone(
+            parsed.map((p) => p.event),
+            context,
+          );
+    if (all.ok) {
+      outcomes = all.value;
+    } else if (parsed.length === 1) {
+      outcomes = [{ kind: "failed" }];
+      letters.push(letter((parsed[0] as Parsed).record, "APPLY_FAILED", describe(all.error)));
+    } else {
+      // Some record of the chunk fails for more than a moment: apply one by one to find it,
+      // dead-letter it if the database refuses its data for good, and let the rest through.
       for (const p of parsed) {
-        try {
-          outcomes.push(...(await applyWithRetry([p.event])));
-        } catch (single) {
-          if (isRetriableDbError(single)) throw single;
+        const one = await applyUntilDone([p.event], context);
+        if (one.ok) {
+          outcomes.push(...one.value);
+        } else {
           outcomes.push({ kind: "failed" });
-          letters.push(letter(p.record, "APPLY_FAILED", (single as Error).message));
+          letters.push(letter(p.record, "APPLY_FAILED", describe(one.error)));
         }
       }
     }
@@ -118,10 +177,10 @@ export function lifecycleChunkHandler(options: HandlerOptions): ChunkHandler {
     });
 
     if (letters.length > 0) {
-      await options.deadLetter(letters);
+      await deadLetterUntilStored(letters, context);
       for (const l of letters) {
         m?.deadLettered.inc({ reason: l.reason });
-        options.logger.warn("record dead-lettered", {
+        logger.warn("record dead-lettered", {
           topic: l.topic,
           partition: l.partition,
           offset: l.offset,

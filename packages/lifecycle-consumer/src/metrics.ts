@@ -28,7 +28,13 @@ export function consumerMetrics(registry: Registry) {
   });
   const retries = new prometheus.Counter({
     name: "consumer_transaction_retries_total",
-    help: "Transactions retried after a transient database error",
+    help: "Waits-then-retries of a chunk's work, by cause: database (transient: timeout, lock, conflict, connection loss), dead_letter (dead-letter topic unreachable), unexpected (unclassified error, not the record's fault)",
+    labelNames: ["cause"],
+    registers: [registry],
+  });
+  const waiting = new prometheus.Gauge({
+    name: "consumer_waiting_chunks",
+    help: "Chunks (one per partition) waiting out a failure right now: their partitions are paused",
     registers: [registry],
   });
   const lag = new prometheus.Gauge({
@@ -67,6 +73,7 @@ export function consumerMetrics(registry: Registry) {
     duplicates,
     deadLettered,
     retries,
+    waiting,
     lag,
     chunkSeconds,
     chunkSize,
