@@ -78,14 +78,16 @@ describe("relay records", () => {
       await insertEvents(db.pool, [{ id: highId, aggregateId: orderB, type: "OrderCreated", payload: { orderId: orderB, n: 0 } }]);
       const { rows: seqs } = await db.pool.query("SELECT id, sequence::int AS s FROM outbox WHERE id = ANY($1::uuid[])", [[highId]]);
       expect(seqs[0].s).toBeGreaterThan(0);
-      // The committed later row stays unpublished while an older transaction is open: a relay
-      // that moved past it would have had to pick a high-water mark above the open one.
-      await new Promise((r) => setTimeout(r, 1_000));
-      const { rows: before } = await db.pool.query("SELECT published_at FROM outbox WHERE id = $1", [highId]);
-      expect(before[0].published_at).toBeNull();
+      // The committed later row (another order) goes out while the older transaction is open:
+      // the relay keeps no high-water mark, so the lower sequence is not skipped either.
+      await waitFor(
+        async () => (await db.pool.query("SELECT 1 FROM outbox WHERE id = $1 AND published_at IS NOT NULL", [highId])).rowCount === 1,
+        15_000,
+        "the later row published while the earlier one's transaction is open",
+      );
       await slow.query("COMMIT");
       const records = await readTopic(kafka, topic, (r) => r.length >= 2, 30_000);
-      expect(records.map((r) => r.headers.ce_id)).toEqual([lowId, highId]);
+      expect(records.map((r) => r.headers.ce_id)).toEqual([highId, lowId]);
       await waitFor(async () => (await unpublishedCount(db.pool)) === 0, 10_000, "both published");
     } finally {
       slow.release();

@@ -50,8 +50,8 @@ export interface OutboxStatus {
   readonly backlog: number;
   readonly parked: number;
   readonly retrying: number;
-  /** Unpublished rows at or above the oldest running transaction: not readable yet. */
-  readonly notYetVisible: number;
+  /** Unpublished rows held back by a parked earlier row of their order (until `relay retry-failed`). */
+  readonly behindParked: number;
   readonly oldestAgeSeconds: number | null;
   readonly oldestSequence: string | null;
   readonly types: readonly { type: string; unpublished: number; parked: number; published: number }[];
@@ -70,7 +70,7 @@ export async function getOutboxStatus(db: Queryable, lagWindowSeconds = 60): Pro
     backlog: Number(s.backlog),
     parked: Number(s.parked),
     retrying: Number(s.retrying),
-    notYetVisible: Number(s.notYetVisible),
+    behindParked: Number(s.behindParked),
     oldestAgeSeconds: s.oldestAgeSeconds ?? null,
     oldestSequence: s.oldestSequence ?? null,
     types: types.rows.map((t) => ({

@@ -7,7 +7,7 @@ const ms = (seconds: number | null) => (seconds === null ? "-" : `${(seconds * 1
 /** `relay status` for people: backlog, oldest age, parked rows, per-type counts, lag. */
 export function formatStatus(s: RelayStatus): string {
   const lines = [
-    `backlog            ${s.backlog} unpublished (${s.notYetVisible} waiting on open transactions, ${s.retrying} retrying)`,
+    `backlog            ${s.backlog} unpublished (${s.behindParked} behind a parked row of their order, ${s.retrying} retrying)`,
     `oldest unpublished ${age(s.oldestAgeSeconds)}${s.oldestSequence ? ` (sequence ${s.oldestSequence})` : ""}`,
     `parked             ${s.parked}${s.parked > 0 ? "  → inspect below, then `relay retry-failed`" : ""}`,
     `last 60 s          ${s.recent.published} published, commit→ack p50 ${ms(s.recent.p50Seconds)}, p99 ${ms(s.recent.p99Seconds)}`,

@@ -32,14 +32,18 @@ const RECORD_COLUMNS = `o.id, o.aggregateid AS "aggregateId", o.type, o.payload:
  * Claims the next batch to publish and returns only rows that may go out now. Run inside a
  * transaction that stays open until Kafka acknowledged the batch and it was marked published.
  *
- * - Only rows whose writing transaction is older than every running one
- *   (`txid < pg_snapshot_xmin`): a row with a lower sequence that commits late is never
- *   overtaken, because nothing at or above the oldest running transaction is read yet.
+ * - No database-wide horizon: every writer of an order's outbox rows holds that order's row
+ *   lock from before it takes a `sequence` until it commits (migration 0040 makes the database
+ *   take the sequence under the lock), so one order's rows commit in sequence order. A row the
+ *   claim cannot see yet therefore has a higher sequence than every committed row of its order
+ *   (or never commits), and a committed row with no earlier unpublished row of its order is
+ *   never overtaken by a late commit. An open transaction holds back only the orders it has
+ *   locked, not the whole outbox (issue 10; docs/relay.md "Ordering").
  * - `FOR UPDATE SKIP LOCKED`: concurrent relays (and concurrent batches of one relay) take
  *   disjoint rows.
  * - A row is returned only if every earlier unpublished row of its aggregate is in this same
- *   batch; rows held by another batch, parked rows and not-yet-eligible rows hold back the
- *   later rows of their aggregate (and only of their aggregate).
+ *   batch; rows held by another batch and parked rows hold back the later rows of their
+ *   aggregate (and only of their aggregate).
  *
  * How, and why so (EXPLAIN ANALYZE on 200 000 rows: docs/benchmarks.md):
  * 1. `heads`: lock up to `limit` rows that are the first unpublished row of their aggregate.
@@ -49,18 +53,17 @@ const RECORD_COLUMNS = `o.id, o.aggregateid AS "aggregateId", o.type, o.payload:
  * 2. `followers`: fill the batch with the next rows of those aggregates (a backlog of one
  *    order goes out in one batch, in order). Nobody else can hold these: their head is ours.
  * 3. The final check keeps a follower only if no unpublished row of its aggregate below it is
- *    missing from the batch (skipped as locked, parked, not readable yet): one `LIMIT 1` probe
+ *    missing from the batch (skipped as locked by another batch, or parked): one `LIMIT 1` probe
  *    of `outbox_unpublished_aggregate_idx` per aggregate, not a `NOT EXISTS` per row (which
  *    let the planner switch to a hash anti-join over the whole backlog at large batches).
  * Record columns are read while locking: no second fetch per row.
  */
 export const claimOutboxBatch = (limit: number): Query => ({
-  name: "outbox.claim_batch_v3",
+  name: "outbox.claim_batch_v4",
   text: `WITH heads AS MATERIALIZED (
            SELECT ${RECORD_COLUMNS}, o.aggregateid AS agg, o.sequence AS seq
              FROM outbox o
             WHERE o.published_at IS NULL AND o.parked_at IS NULL
-              AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
               AND NOT EXISTS (SELECT 1 FROM outbox e
                                WHERE e.aggregateid = o.aggregateid AND e.sequence < o.sequence AND e.published_at IS NULL)
             ORDER BY o.sequence
@@ -72,7 +75,6 @@ export const claimOutboxBatch = (limit: number): Query => ({
              FROM outbox o
             WHERE o.aggregateid IN (SELECT agg FROM heads)
               AND o.published_at IS NULL AND o.parked_at IS NULL
-              AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
               AND o.sequence NOT IN (SELECT seq FROM heads)
             ORDER BY o.sequence
             LIMIT (SELECT $1 - count(*) FROM heads)
@@ -118,12 +120,21 @@ export const recordOutboxFailure = (sequences: readonly string[], error: string,
   values: [sequences, error, park, maxAttempts],
 });
 
-/** Backlog, age of the oldest unpublished row, parked rows, rows not yet readable (gap). */
+/**
+ * Backlog, age of the oldest unpublished row, parked rows, and the rows that wait behind a
+ * parked row of their order (the only committed rows the claim cannot take besides those of a
+ * batch in flight: no horizon holds rows back, see claimOutboxBatch). Rows of transactions
+ * still running are invisible here and to the relay alike; they are counted once committed.
+ */
 export const selectOutboxStatus = (): Query => ({
   text: `SELECT count(*) FILTER (WHERE parked_at IS NULL)::bigint::text AS backlog,
                 count(*) FILTER (WHERE parked_at IS NOT NULL)::bigint::text AS parked,
                 count(*) FILTER (WHERE attempts > 0 AND parked_at IS NULL)::bigint::text AS retrying,
-                count(*) FILTER (WHERE txid >= pg_snapshot_xmin(pg_current_snapshot()))::bigint::text AS "notYetVisible",
+                (SELECT count(*) FROM outbox o
+                   JOIN (SELECT aggregateid, min(sequence) AS first FROM outbox
+                          WHERE published_at IS NULL AND parked_at IS NOT NULL GROUP BY aggregateid) p
+                     ON o.aggregateid = p.aggregateid AND o.sequence > p.first
+                  WHERE o.published_at IS NULL AND o.parked_at IS NULL)::bigint::text AS "behindParked",
                 extract(epoch FROM clock_timestamp() - min(created_at))::float8 AS "oldestAgeSeconds",
                 min(sequence)::text AS "oldestSequence"
            FROM outbox WHERE published_at IS NULL`,
@@ -217,8 +228,8 @@ export const deletePublishedOutboxRows = (olderThanSeconds: number, limit: numbe
 
 /**
  * Are there unpublished rows that are not held back by a parked row? (The relay polls briefly
- * while this is true and a claim returned nothing: rows waiting for an older transaction or
- * for another relay's batch become readable without a new NOTIFY.)
+ * while this is true and a claim returned nothing: rows waiting for another batch in flight
+ * become claimable when it commits, which sends no NOTIFY to other relays.)
  */
 export const selectOutboxHasPending = (): Query => ({
   name: "outbox.has_pending",
