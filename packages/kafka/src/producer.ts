@@ -76,13 +76,20 @@ export async function sendRecords(
   return result.map((r) => ({ topic: r.topicName, partition: r.partition, baseOffset: r.baseOffset ?? "-1" }));
 }
 
-/** Broker refusals caused by the record itself: sending it again cannot succeed. */
-const RECORD_ERRORS = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE", "INVALID_RECORD", "CORRUPT_MESSAGE", "INVALID_REQUIRED_ACKS"]);
+/**
+ * Broker refusals caused by the record itself: sending it again cannot succeed. Nothing else
+ * belongs here — not CORRUPT_MESSAGE (a CRC mismatch on the wire; retriable in the protocol),
+ * INVALID_REQUIRED_ACKS (the producer's configuration) or TOPIC_AUTHORIZATION_FAILED (an ACL):
+ * those hit every record alike, and parking the whole backlog would turn a fix of the broker
+ * or the configuration into `relay retry-failed` of every row.
+ */
+const RECORD_ERRORS = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE", "INVALID_RECORD"]);
 
 /**
  * "record": the broker refused a record for what it is (too large, invalid) — retrying the
- * same record is pointless, isolate and park it. "transient": anything else (broker down,
- * timeouts, leader moves, an open circuit) — the record is fine, try again later.
+ * same record is pointless, isolate it; it counts toward parking. "transient": anything else
+ * (broker down, timeouts, leader moves, disconnects, an open circuit) — the record is fine,
+ * try again later; it never counts toward parking.
  */
 export function classifyPublishError(error: unknown): "record" | "transient" {
   // kafkajs names the broker's error in `type`, @platformatic/kafka in `apiId` of a

@@ -108,12 +108,14 @@ export const markOutboxPublished = (sequences: readonly string[]): Query => ({
 });
 
 /**
- * Records a failed attempt. `park` = the failure is the row's own (the broker refuses the
- * record): after `maxAttempts` such failures the row is parked and waits for an operator.
+ * Records a failed send. `park` = the failure is the row's own (the broker refuses the record):
+ * it counts one of `attempts`, and after `maxAttempts` such refusals the row is parked and waits
+ * for an operator. Otherwise (broker unreachable, timeouts, leader moves: transient) only
+ * `last_error` is written — an outage, however long, never spends a row's park budget.
  */
 export const recordOutboxFailure = (sequences: readonly string[], error: string, park: boolean, maxAttempts: number): Query => ({
-  name: "outbox.record_failure",
-  text: `UPDATE outbox SET attempts = attempts + 1, last_error = left($2, 2000),
+  name: "outbox.record_failure_v2",
+  text: `UPDATE outbox SET attempts = attempts + CASE WHEN $3::boolean THEN 1 ELSE 0 END, last_error = left($2, 2000),
                 parked_at = CASE WHEN $3::boolean AND attempts + 1 >= $4 THEN clock_timestamp() ELSE parked_at END
           WHERE sequence = ANY($1::bigint[]) AND published_at IS NULL
       RETURNING sequence::text AS sequence, parked_at IS NOT NULL AS parked`,
