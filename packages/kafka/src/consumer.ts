@@ -72,6 +72,8 @@ export interface BatchConsumer {
   stop(): Promise<void>;
 }
 
+const HEARTBEAT_INTERVAL_MS = 3_000;
+
 /**
  * A consumer-group member that hands records to `handle` in chunks and commits a chunk's
  * offsets only after `handle` resolved (at-least-once; duplicates are the handler's business).
@@ -80,7 +82,7 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
   const consumer = kafka.consumer({
     groupId: options.groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: 3_000,
+    heartbeatInterval: HEARTBEAT_INTERVAL_MS,
     maxBytesPerPartition: 1_048_576,
     allowAutoTopicCreation: false,
   });
@@ -103,12 +105,18 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
           headers: headersAsText(m.headers),
         }),
       );
+      // A handler may wait long (a statement stuck behind a row lock for up to statement_timeout):
+      // heartbeats keep going meanwhile, so the group does not think this member died. Errors here
+      // (a rebalance) surface at the handler's own heartbeat() or the commit below.
+      const keepAlive = setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_INTERVAL_MS);
       try {
         await options.handle(chunk, { heartbeat, isRunning, isStale });
       } catch (error) {
         // Not committed: the chunk comes again (after a restart, or to the partition's new owner).
         if (error instanceof ChunkAbandonedError) return;
         throw error;
+      } finally {
+        clearInterval(keepAlive);
       }
       const last = chunk.at(-1);
       if (last) resolveOffset(last.offset);
