@@ -45,3 +45,30 @@ export const activityCounters = async (db: Queryable): Promise<string> =>
 
 export const unsettledOrders = (db: Queryable, orderIds: readonly string[]) =>
   rowsOf<Record<string, unknown>>(db, audit.selectUnsettledOrders(orderIds));
+
+export interface OrderTimeline {
+  id: string;
+  status: string;
+  inventoryStatus: string;
+  paymentStatus: string;
+  deliveryStatus: string;
+  timeline: string[];
+}
+
+export const orderTimelines = (db: Queryable, orderIds: readonly string[]) =>
+  rowsOf<OrderTimeline>(db, audit.selectOrderTimelines(orderIds));
+
+/** Locks the newest order's row in the caller's open transaction; its id, or null when there is none. */
+export const lockNewestOrder = async (db: Queryable): Promise<string | null> =>
+  (await rowsOf<{ id: string }>(db, audit.lockNewestOrder()))[0]?.id ?? null;
+
+export const publishedDuring = async (
+  db: Queryable,
+  from: Date,
+  to: Date,
+  settleMs: number,
+): Promise<{ created: number; published: number }> =>
+  (await rowsOf<{ created: number; published: number }>(db, audit.countPublishedDuring(from, to, settleMs)))[0] ?? {
+    created: 0,
+    published: 0,
+  };

@@ -25,6 +25,13 @@ export interface LocalPostgres {
   readonly dataDir: string;
   /** Base URL without database: `${adminUrl}` connects to `postgres`. */
   urlFor(database: string): string;
+  /**
+   * Crashes the server as `pg_ctl stop -m immediate` does (SIGQUIT to the postmaster: no
+   * checkpoint, every session cut); the data directory stays for restart(). Fault tests use it.
+   */
+  stopImmediate(): Promise<void>;
+  /** Starts the server again on the same port and data (after stopImmediate()); crash recovery runs. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -150,8 +157,10 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
       if (!(error instanceof PortTakenError) || attempt >= 5) throw error;
     }
   }
-  const { child, port, exitedPromise } = launched;
+  const { port, settings } = launched;
+  let current: Launched | undefined = launched;
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+  const keep = join(root, ".keep");
 
   let stopped: Promise<void> | undefined;
   return {
@@ -159,11 +168,43 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     port,
     dataDir,
     urlFor: (database) => `postgresql://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+    stopImmediate: async () => {
+      const running = current;
+      if (!running) return;
+      current = undefined;
+      // The guard must not delete the data directory when it sees postgres gone.
+      await writeFile(keep, "");
+      const pid = Number((await readFile(join(dataDir, "postmaster.pid"), "utf8")).split("\n")[0]);
+      if (pid > 0) process.kill(pid, "SIGQUIT");
+      running.child.stdin?.end();
+      await running.exitedPromise;
+    },
+    restart: async () => {
+      if (current) return;
+      // Same port (every client holds the URL); it was ours a moment ago, so retry a while.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          current = await launch({ bin, root, dataDir, port, settings, runAs, env, log: options.log });
+          break;
+        } catch (error) {
+          if (!(error instanceof PortTakenError) || attempt >= 20) throw error;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+      await rm(keep, { force: true });
+    },
     stop: () => {
       stopped ??= (async () => {
-        child.stdin?.end();
-        const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-        await exitedPromise;
+        const running = current;
+        current = undefined;
+        await rm(keep, { force: true });
+        if (!running) {
+          await rm(root, { recursive: true, force: true }).catch(() => {});
+          return;
+        }
+        running.child.stdin?.end();
+        const timer = setTimeout(() => running.child.kill("SIGKILL"), 15_000);
+        await running.exitedPromise;
         clearTimeout(timer);
         await rm(root, { recursive: true, force: true }).catch(() => {});
       })();
@@ -177,6 +218,7 @@ class PortTakenError extends Error {}
 interface Launched {
   readonly child: ChildProcess;
   readonly port: number;
+  readonly settings: Record<string, string | number>;
   readonly exitedPromise: Promise<void>;
 }
 
@@ -254,7 +296,7 @@ async function launch({ bin, root, dataDir, port, settings, runAs, env, log }: L
       await client.connect();
       const { rows } = await client.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir");
       await client.end();
-      if (rows[0]?.dir === dataDir) return { child, port, exitedPromise };
+      if (rows[0]?.dir === dataDir) return { child, port, settings, exitedPromise };
       // Another server answers on this port: ours cannot bind it and says so on stderr.
     } catch {
       await client.end().catch(() => {});

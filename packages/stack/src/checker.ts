@@ -1,7 +1,8 @@
-import { auditOrders, countUnpublishedOf, outboxIdsOf, type Pool, processedMessageIds, settledProgress } from "@orders/db";
+import { auditOrders, countUnpublishedOf, orderTimelines, outboxIdsOf, type Pool, processedMessageIds, settledProgress } from "@orders/db";
 import { ORDER_TRANSITIONS } from "@orders/domain";
-import { deadLetterTopic, type Kafka, readTopicToEnd, type TopicNames } from "@orders/kafka";
+import { DLQ_HEADERS, deadLetterTopic, type Kafka, readTopicToEnd, type TopicNames } from "@orders/kafka";
 import type { OutboxMode } from "./config.ts";
+import { type InventoryLedger, moneyViolations, type Violation } from "./money-check.ts";
 
 export interface CheckInput {
   readonly pool: Pool;
@@ -12,6 +13,14 @@ export interface CheckInput {
   readonly placedIds: readonly string[];
   /** The payment simulator's per-order ledger, when available. */
   readonly paymentLedger?: readonly { orderId: string; captured: boolean; refunded: boolean }[];
+  /**
+   * The inventory simulator's stock ledger. With it (and the payment ledger) the money and stock
+   * invariants are checked too (money-check.ts) and every violation is reported by order id
+   * with its timeline in `violations`.
+   */
+  readonly inventoryLedger?: InventoryLedger;
+  /** No record in the run was invalid: every dead letter is a violation (a transient error poisoned it). */
+  readonly deadLettersAreViolations?: boolean;
   /**
    * Who published the outbox. `relay` (default) marks rows `published_at`, which is checked too;
    * Debezium never writes to the outbox, so there delivery is proven by the topic alone.
@@ -25,6 +34,8 @@ export interface CheckReport {
   readonly ok: boolean;
   readonly problems: readonly string[];
   readonly figures: Readonly<Record<string, number>>;
+  /** Broken money/settlement/stock invariants and poisoned records, each with the order's timeline. */
+  readonly violations: readonly Violation[];
 }
 
 /** A status path is legal when each change follows the table (delivered-before-shipped implies SHIPPED). */
@@ -122,8 +133,19 @@ export async function checkSystem(input: CheckInput): Promise<CheckReport> {
     }
   }
   const dead = new Set<string>();
+  const violations: Violation[] = [];
   for (const topic of [input.topics.inventory, input.topics.payments, input.topics.deliveries]) {
-    for (const r of await readTopicToEnd(input.kafka, deadLetterTopic(topic))) if (r.headers.ce_id) dead.add(r.headers.ce_id);
+    for (const r of await readTopicToEnd(input.kafka, deadLetterTopic(topic))) {
+      if (!r.headers.ce_id) continue;
+      if (input.deadLettersAreViolations && !dead.has(r.headers.ce_id)) {
+        violations.push({
+          orderId: r.key,
+          kind: "dead-lettered",
+          detail: `${r.headers.ce_type ?? "?"} ${r.headers.ce_id} dead-lettered: ${r.headers[DLQ_HEADERS.reason]} (${(r.headers[DLQ_HEADERS.detail] ?? "").slice(0, 200)})`,
+        });
+      }
+      dead.add(r.headers.ce_id);
+    }
   }
   const done = await processedMessageIds(input.pool, input.consumerGroup, [...ids]);
   const lost = [...ids].filter((id) => !done.has(id) && !dead.has(id));
@@ -137,7 +159,13 @@ export async function checkSystem(input: CheckInput): Promise<CheckReport> {
     figures.payments_captured = input.paymentLedger.filter((l) => l.captured).length;
     figures.payments_refunded = input.paymentLedger.filter((l) => l.refunded).length;
   }
-  return { ok: problems.length === 0, problems, figures };
+  if (input.paymentLedger && input.inventoryLedger) violations.push(...moneyViolations(rows, input.paymentLedger, input.inventoryLedger));
+  for (const v of violations) figures[`violation_${v.kind}`] = (figures[`violation_${v.kind}`] ?? 0) + 1;
+  // Each violation with its order's timeline (bounded: a broken run may name thousands).
+  const named = [...new Set(violations.map((v) => v.orderId).filter((id): id is string => id !== null))].slice(0, 200);
+  const timelines = new Map((await orderTimelines(input.pool, named)).map((t) => [t.id, t.timeline]));
+  for (const v of violations) if (v.orderId) v.timeline = timelines.get(v.orderId) ?? [];
+  return { ok: problems.length === 0 && violations.length === 0, problems, figures, violations };
 }
 
 export { unsettledOrders } from "@orders/db";

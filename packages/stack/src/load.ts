@@ -99,3 +99,105 @@ export async function cancelOrder(apiUrl: string, jwtSecret: string, order: Plac
     }
   }
 }
+
+export interface ResilientLoadOptions {
+  /** Current API URLs (a restarted api has a new one); requests rotate over them. */
+  readonly apiUrls: () => readonly string[];
+  readonly jwtSecret: string;
+  readonly count: number;
+  readonly concurrency?: number;
+  /** Spread the orders over this long (order i starts no earlier than i/count of it). */
+  readonly spreadMs?: number;
+  /** Per request; a paused api must not hold a worker for good. Default 10 s. */
+  readonly requestTimeoutMs?: number;
+  /** Give one order up after retrying this long with its key. Default 5 min. */
+  readonly retryForMs?: number;
+  /** Every n-th order is sent once more with the same key after it succeeded: the answer must name the same order. */
+  readonly replayEvery?: number;
+  readonly onPlaced?: (order: PlacedOrder) => void;
+  readonly log?: (line: string) => void;
+}
+
+export interface ResilientLoadResult {
+  readonly placed: PlacedOrder[];
+  /** Orders given up after `retryForMs` (their keys may still have created an order). */
+  readonly failed: number;
+  /** Attempts answered other than 200/201, by status ("network" for no answer). */
+  readonly answers: Record<string, number>;
+  /** Same key, different order id: an idempotency violation. */
+  readonly replayMismatches: string[];
+}
+
+/**
+ * Places orders through the API while it is being killed, paused and cut off from PostgreSQL:
+ * each order keeps its Idempotency-Key across every retry (timeouts, 5xx, 409 in progress,
+ * connection refused) and across apis, as a real client would.
+ */
+export async function placeOrdersResilient(options: ResilientLoadOptions): Promise<ResilientLoadResult> {
+  const products = ["abc", "sku-1", "sku-2", "sku-3", "sku-4"];
+  const answers: Record<string, number> = {};
+  const replayMismatches: string[] = [];
+  const placed: PlacedOrder[] = [];
+  let failed = 0;
+  let next = 0;
+  let turn = 0;
+  const started = Date.now();
+  const send = async (i: number, userId: string, key: string, body: string): Promise<string | null> => {
+    const deadline = Date.now() + (options.retryForMs ?? 300_000);
+    const token = hs256Token(options.jwtSecret, userId);
+    for (let attempt = 1; Date.now() < deadline; attempt++) {
+      const urls = options.apiUrls();
+      const url = urls[turn++ % Math.max(1, urls.length)];
+      if (!url) {
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      try {
+        const res = await fetch(`${url}/api/orders`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": key },
+          body,
+          signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000),
+        });
+        const text = await res.text();
+        if (res.status === 201 || res.status === 200) return (JSON.parse(text) as { id: string }).id;
+        answers[res.status] = (answers[res.status] ?? 0) + 1;
+        if (![408, 409, 425, 429].includes(res.status) && res.status < 500)
+          throw new Error(`order ${i}: POST /api/orders → ${res.status}: ${text.slice(0, 300)}`);
+      } catch (error) {
+        if ((error as Error).message.startsWith(`order ${i}:`)) throw error;
+        answers.network = (answers.network ?? 0) + 1;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * attempt)));
+    }
+    return null;
+  };
+  const worker = async () => {
+    for (let i = next++; i < options.count; i = next++) {
+      if (options.spreadMs) {
+        const due = started + (options.spreadMs * i) / options.count;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      }
+      const userId = `user-${i % 50}`;
+      const key = randomUUID();
+      const items = [{ productId: products[i % products.length] ?? "abc", quantity: 1 + (i % 3) }];
+      if (i % 4 === 0) items.push({ productId: products[(i + 1) % products.length] ?? "sku-1", quantity: 1 });
+      const body = JSON.stringify({ userId, items, shippingAddress: `Street ${i}, Bhubaneswar`, paymentMethod: PAYMENT_METHODS[i % 5] });
+      const id = await send(i, userId, key, body);
+      if (!id) {
+        failed++;
+        options.log?.(`order ${i} given up after retrying its key`);
+        continue;
+      }
+      const order = { id, userId };
+      placed.push(order);
+      options.onPlaced?.(order);
+      if (options.replayEvery && i % options.replayEvery === 0) {
+        const again = await send(i, userId, key, body);
+        if (again && again !== id) replayMismatches.push(`key ${key}: first ${id}, replay ${again}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
+  return { placed, failed, answers, replayMismatches };
+}

@@ -31,6 +31,7 @@ export class ManagedProcess {
   #exit: Promise<number | null> = Promise.resolve(null);
   #url: string | null = null;
   #stopping = false;
+  #paused = false;
   /** Exits nobody asked for (crashes), newest last: what a failing test should report. */
   readonly unexpectedExits: string[] = [];
   restarts = 0;
@@ -51,6 +52,30 @@ export class ManagedProcess {
     return this.#url;
   }
 
+  /** Stopped with SIGSTOP and not yet continued. */
+  get paused(): boolean {
+    return this.#paused && this.running;
+  }
+
+  /** SIGSTOP: the process freezes mid-whatever (its sockets stay open, its locks held). */
+  pause(): void {
+    if (!this.running) return;
+    this.#paused = true;
+    this.#child?.kill("SIGSTOP");
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.running) this.#child?.kill("SIGCONT");
+  }
+
+  /** The announced URL, or null while the process is (re)starting. */
+  get currentUrl(): string | null {
+    return this.#url;
+  }
+
   get running(): boolean {
     return this.#child !== null && this.#child.exitCode === null && this.#child.signalCode === null;
   }
@@ -58,6 +83,7 @@ export class ManagedProcess {
   async start(timeoutMs = 60_000): Promise<void> {
     this.#url = null;
     this.#stopping = false;
+    this.#paused = false;
     const child = spawn(process.execPath, [this.spec.script], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...this.spec.env },
@@ -122,6 +148,8 @@ export class ManagedProcess {
     if (!this.running) return this.#exit;
     this.#stopping = true;
     this.#child?.kill(signal);
+    // A stopped process acts on SIGTERM only once continued.
+    if (this.#paused) this.resume();
     const timer = setTimeout(() => this.#child?.kill("SIGKILL"), timeoutMs);
     const code = await this.#exit;
     clearTimeout(timer);

@@ -14,6 +14,15 @@ export interface StackOptions {
   readonly namespace?: string;
   readonly partitions?: number;
   readonly consumers?: number;
+  /** How many api and relay processes (default 1 each); more than one are named api-1, api-2 … */
+  readonly apis?: number;
+  readonly relays?: number;
+  /** Extra environment per app (tighter timeouts for a fault run, say). */
+  readonly appEnv?: {
+    readonly api?: Record<string, string>;
+    readonly relay?: Record<string, string>;
+    readonly consumer?: Record<string, string>;
+  };
   /** Who publishes the outbox: the relay process (default) or Kafka Connect + Debezium (a child JVM). */
   readonly outboxMode?: OutboxMode;
   readonly jwtSecret?: string;
@@ -48,6 +57,10 @@ export interface Stack {
   readonly logDir: string;
   readonly processes: ReadonlyMap<string, ManagedProcess>;
   readonly consumers: readonly ManagedProcess[];
+  readonly apis: readonly ManagedProcess[];
+  readonly relays: readonly ManagedProcess[];
+  /** Current URLs of the apis (a restarted api announces a new one; one restarting has none). */
+  readonly apiUrls: readonly string[];
   /** Metrics URLs of the consumers, in the same order (a restarted consumer has a new one). */
   readonly consumerMetricsUrls: readonly string[];
   /** Each process: running or not, crashes nobody asked for, and the tail of its log. */
@@ -173,12 +186,24 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         DELIVERY_DELIVER_MAX_MS: String(shipMax),
       },
     });
-    if (outboxMode === "relay") {
-      await run({
-        name: "relay",
-        script: "apps/relay/src/main.ts",
-        env: { ...common, DATABASE_URL: databaseUrl, METRICS_PORT: "0", HOST: "127.0.0.1", KAFKA_CLIENT_ID: `relay${ns}` },
-      });
+    const named = (base: string, i: number, count: number) => (count === 1 ? base : `${base}-${i}`);
+    const relays: ManagedProcess[] = [];
+    const relayCount = outboxMode === "relay" ? (options.relays ?? 1) : 0;
+    for (let i = 1; i <= relayCount; i++) {
+      relays.push(
+        await run({
+          name: named("relay", i, relayCount),
+          script: "apps/relay/src/main.ts",
+          env: {
+            ...common,
+            DATABASE_URL: databaseUrl,
+            METRICS_PORT: "0",
+            HOST: "127.0.0.1",
+            KAFKA_CLIENT_ID: `relay${ns}`,
+            ...options.appEnv?.relay,
+          },
+        }),
+      );
     }
     for (let i = 1; i <= (options.consumers ?? 1); i++) {
       await run({
@@ -194,21 +219,30 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           DEADLINE_SWEEP_CRON: options.deadlineCron ?? "*/5 * * * * *",
           CRON_CHECK_SECONDS: "2",
           METRICS_PORT: "0",
+          ...options.appEnv?.consumer,
         },
       });
     }
-    const api = await run({
-      name: "api",
-      script: "apps/api/src/main.ts",
-      env: {
-        DATABASE_URL: databaseUrl,
-        PORT: "0",
-        HOST: "127.0.0.1",
-        JWT_SECRET: jwtSecret,
-        INVENTORY_URL: inventory.url,
-        LOG_LEVEL: common.LOG_LEVEL,
-      },
-    });
+    const apis: ManagedProcess[] = [];
+    const apiCount = options.apis ?? 1;
+    for (let i = 1; i <= apiCount; i++) {
+      apis.push(
+        await run({
+          name: named("api", i, apiCount),
+          script: "apps/api/src/main.ts",
+          env: {
+            DATABASE_URL: databaseUrl,
+            PORT: "0",
+            HOST: "127.0.0.1",
+            JWT_SECRET: jwtSecret,
+            INVENTORY_URL: inventory.url,
+            LOG_LEVEL: common.LOG_LEVEL,
+            ...options.appEnv?.api,
+          },
+        }),
+      );
+    }
+    const api = apis[0] as ManagedProcess;
     const consumers = [...processes.values()].filter((p) => p.spec.name.startsWith("consumer-"));
     return {
       outboxMode,
@@ -216,7 +250,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       brokers,
       topics,
       consumerGroup,
-      apiUrl: api.url,
+      get apiUrl() {
+        return api.url;
+      },
+      get apiUrls() {
+        return apis.flatMap((a) => (a.currentUrl ? [a.currentUrl] : []));
+      },
+      apis,
+      relays,
       paymentUrl: payment.url,
       inventoryUrl: inventory.url,
       jwtSecret,

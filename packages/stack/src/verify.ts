@@ -1,5 +1,6 @@
 import { activityCounters, type Pool } from "@orders/db";
 import { type CheckReport, checkSystem } from "./checker.ts";
+import type { InventoryLedger } from "./money-check.ts";
 import type { Stack } from "./stack.ts";
 
 export type LedgerEntry = { orderId: string; captured: boolean; refunded: boolean };
@@ -11,8 +12,19 @@ export async function fetchPaymentLedger(paymentUrl: string): Promise<LedgerEntr
   return (await res.json()) as LedgerEntry[];
 }
 
-/** Runs the checker against a running stack: its database, topics, payment ledger and outbox mode. */
-export async function checkStack(stack: Stack, placedIds: readonly string[]): Promise<CheckReport> {
+/** The inventory simulator's stock ledger: every order's hold and lines, per product initial and current stock. */
+export async function fetchInventoryLedger(inventoryUrl: string): Promise<InventoryLedger> {
+  const res = await fetch(`${inventoryUrl}/admin/ledger`);
+  if (!res.ok) throw new Error(`GET ${inventoryUrl}/admin/ledger → ${res.status}`);
+  return (await res.json()) as InventoryLedger;
+}
+
+/**
+ * Runs the checker against a running stack: its database, topics, payment ledger and outbox mode.
+ * `money: true` also reads the inventory ledger and checks the money and stock invariants, and
+ * counts every dead letter as a violation (a fault run sends no invalid record).
+ */
+export async function checkStack(stack: Stack, placedIds: readonly string[], options: { money?: boolean } = {}): Promise<CheckReport> {
   return checkSystem({
     pool: stack.pool,
     kafka: stack.kafka,
@@ -21,6 +33,7 @@ export async function checkStack(stack: Stack, placedIds: readonly string[]): Pr
     placedIds,
     paymentLedger: await fetchPaymentLedger(stack.paymentUrl),
     outboxMode: stack.outboxMode,
+    ...(options.money ? { inventoryLedger: await fetchInventoryLedger(stack.inventoryUrl), deadLettersAreViolations: true } : {}),
   });
 }
 

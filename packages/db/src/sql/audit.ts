@@ -62,3 +62,29 @@ export const selectUnsettledOrders = (orderIds: readonly string[]): Query => ({
            FROM orders o WHERE o.id = ANY($1::uuid[]) AND NOT ${SETTLED} ORDER BY o.id LIMIT 50`,
   values: [orderIds],
 });
+
+/** Per order: its sub-statuses and whole timeline (applied and skipped rows), for violation reports. */
+export const selectOrderTimelines = (orderIds: readonly string[]): Query => ({
+  text: `SELECT o.id, o.status, o.inventory_status AS "inventoryStatus", o.payment_status AS "paymentStatus",
+                o.delivery_status AS "deliveryStatus",
+                ARRAY(SELECT to_char(h.at, 'HH24:MI:SS.MS') || ' ' || h.status || ' | ' || h.reason || ' | ' || coalesce(h.caused_by, '')
+                        FROM order_status_history h WHERE h.order_id = o.id ORDER BY h.id) AS timeline
+           FROM orders o WHERE o.id = ANY($1::uuid[])`,
+  values: [orderIds],
+});
+
+/** The fault suite's open transaction: a row lock on the newest order (taken in a session's BEGIN). */
+export const lockNewestOrder = (): Query => ({
+  text: "SELECT id FROM orders ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
+  values: [],
+});
+
+/**
+ * Outbox rows written in [from, to − settleMs) and how many of them were published by `to`:
+ * did publishing go on while something (an open transaction) was held?
+ */
+export const countPublishedDuring = (from: Date, to: Date, settleMs: number): Query => ({
+  text: `SELECT count(*)::int AS created, count(*) FILTER (WHERE published_at <= $2)::int AS published
+           FROM outbox WHERE created_at >= $1 AND created_at < $2::timestamptz - make_interval(secs => $3::float8 / 1000)`,
+  values: [from, to, settleMs],
+});

@@ -13,9 +13,21 @@ export interface InventoryEventsOptions {
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
   readonly random?: () => number;
+  /**
+   * The service's own health (its HTTP fault mode): while `down` no answer leaves (they wait for
+   * the service to come back, as a real outage would hold them), `delayMs` is added to each answer.
+   */
+  readonly health?: () => { readonly down: boolean; readonly delayMs: number };
 }
 
-type Hold = "reserved" | "failed" | "silent" | "released";
+/** Per order, what the Inventory service did with it and the lines it held (GET /admin/ledger). */
+export interface InventoryLedgerEntry {
+  readonly orderId: string;
+  readonly hold: Hold;
+  readonly lines: readonly { readonly productId: string; readonly quantity: number }[];
+}
+
+export type Hold = "reserved" | "failed" | "silent" | "released";
 
 export const INVENTORY_SOURCE = "/simulators/inventory";
 
@@ -28,6 +40,7 @@ export class InventoryEvents {
   readonly #o: InventoryEventsOptions;
   readonly #random: () => number;
   readonly #holds = new Map<string, Hold>();
+  readonly #lines = new Map<string, readonly { productId: string; quantity: number }[]>();
   readonly #timers = new Set<NodeJS.Timeout>();
   stats = { reserved: 0, failed: 0, released: 0, silent: 0 };
 
@@ -52,15 +65,23 @@ export class InventoryEvents {
     }
   };
 
-  #later(fn: () => void): void {
+  #later(fn: () => void, delayMs = between(this.#o.minDelayMs, this.#o.maxDelayMs, this.#random)): void {
+    const health = this.#o.health?.();
     const t = setTimeout(
       () => {
         this.#timers.delete(t);
-        fn();
+        // Down: try again shortly; the answer leaves once the service is back.
+        if (this.#o.health?.().down) this.#later(fn, 250);
+        else fn();
       },
-      between(this.#o.minDelayMs, this.#o.maxDelayMs, this.#random),
+      delayMs + (health?.down ? 0 : (health?.delayMs ?? 0)),
     );
     this.#timers.add(t);
+  }
+
+  /** Every order seen, with what was done with it (the fault suite's stock ledger). */
+  ledger(): InventoryLedgerEntry[] {
+    return [...this.#holds].map(([orderId, hold]) => ({ orderId, hold, lines: this.#lines.get(orderId) ?? [] }));
   }
 
   #onCreated(orderId: string, userId: string | undefined, items: { productId: string; quantity: number }[]): void {
@@ -71,6 +92,10 @@ export class InventoryEvents {
       else if (scenario === "inv-fail" || (scenario === null && this.#random() < this.#o.failureRate)) hold = "failed";
       else hold = this.#o.store.reserve(orderId, items).ok ? "reserved" : "failed";
       this.#holds.set(orderId, hold);
+      this.#lines.set(
+        orderId,
+        items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+      );
       this.stats[hold]++;
     }
     const answer = hold;

@@ -1,5 +1,6 @@
 import { announceListening, env } from "@orders/runtime";
 import * as v from "valibot";
+import { DEFAULT_CATALOGUE } from "../inventory/catalogue.ts";
 import { faultsFrom, InventorySimulatorConfigSchema } from "../inventory/config.ts";
 import { startInventorySimulator } from "../inventory/server.ts";
 import type { ChaosEmitter } from "../kafka-side/chaos-emitter.ts";
@@ -32,6 +33,14 @@ let emitter: ChaosEmitter | undefined;
 sim.app.get("/admin/events", (c) =>
   c.json({ ...events?.stats, sent: emitter?.sent, duplicated: emitter?.duplicated, chaos: emitter?.settings }),
 );
+// The stock ledger: every order's hold and lines, and per product the starting and current stock.
+sim.app.get("/admin/ledger", (c) => {
+  const initial = new Map(DEFAULT_CATALOGUE.map((p) => [p.productId, p.stock]));
+  return c.json({
+    orders: events?.ledger() ?? [],
+    products: sim.store.list().map((p) => ({ productId: p.productId, initial: initial.get(p.productId) ?? 0, stock: p.stock })),
+  });
+});
 
 const side = await startKafkaSide(config, shutdown, {
   clientId: "inventory-simulator",
@@ -46,6 +55,8 @@ const answers = new InventoryEvents({
   silenceRate: config.INVENTORY_SILENCE_RATE,
   minDelayMs: config.INVENTORY_MIN_DELAY_MS,
   maxDelayMs: config.INVENTORY_MAX_DELAY_MS,
+  // One service: an outage or slowness set through /admin/faults reaches its Kafka answers too.
+  health: () => ({ down: faults.settings.mode === "down", delayMs: faults.settings.mode === "slow" ? faults.delayMs() : 0 }),
 });
 events = answers;
 shutdown.onShutdown("answers", () => answers.stop());

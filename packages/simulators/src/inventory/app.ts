@@ -19,6 +19,7 @@ const FaultPatchSchema = v.strictObject({
   mode: v.optional(v.picklist(FAULT_MODES)),
   failureRate: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
   latencyMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(600_000))),
+  latencyMaxMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(600_000))),
   flapEvery: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 });
 
@@ -102,7 +103,7 @@ export function createInventoryApp(options: InventoryAppOptions = {}): Inventory
   });
   app.post("/admin/reset", (c) => {
     store.reset(catalogue);
-    faults.update({ mode: "up", failureRate: 0, latencyMs: 0, flapEvery: 1 });
+    faults.update({ mode: "up", failureRate: 0, latencyMs: 0, latencyMaxMs: 0, flapEvery: 1 });
     stats.quotes = 0;
     return c.body(null, 204);
   });

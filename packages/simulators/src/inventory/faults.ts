@@ -3,7 +3,8 @@
  * endpoint, operators set the start-up values through the environment.
  * - `up`: answers normally, except a `failureRate` share of requests fails with 503;
  * - `down`: every business request fails with 503;
- * - `slow`: every business request waits `latencyMs` (the caller's timeout should fire);
+ * - `slow`: every business request waits `latencyMs` (up to `latencyMaxMs` when that is larger:
+ *   a uniform delay in between) — the caller's timeout should fire;
  * - `flapping`: alternates `flapEvery` failed requests with `flapEvery` good ones.
  */
 export const FAULT_MODES = ["up", "down", "slow", "flapping"] as const;
@@ -15,6 +16,8 @@ export interface FaultSettings {
   readonly failureRate: number;
   /** Added to every business request (and the whole delay in `slow` mode). */
   readonly latencyMs: number;
+  /** When above `latencyMs`, each delay is drawn uniformly from [latencyMs, latencyMaxMs]. */
+  readonly latencyMaxMs?: number;
   readonly flapEvery: number;
 }
 
@@ -46,15 +49,22 @@ export class FaultInjector {
   next(): FaultVerdict {
     const s = this.#settings;
     const n = this.#counter++;
+    const delayMs = this.delayMs();
     switch (s.mode) {
       case "down":
-        return { fail: true, delayMs: s.latencyMs };
+        return { fail: true, delayMs };
       case "slow":
-        return { fail: false, delayMs: s.latencyMs };
+        return { fail: false, delayMs };
       case "flapping":
-        return { fail: Math.floor(n / Math.max(1, s.flapEvery)) % 2 === 0, delayMs: s.latencyMs };
+        return { fail: Math.floor(n / Math.max(1, s.flapEvery)) % 2 === 0, delayMs };
       default:
-        return { fail: this.#random() < s.failureRate, delayMs: s.latencyMs };
+        return { fail: this.#random() < s.failureRate, delayMs };
     }
+  }
+
+  /** The latency of one request: `latencyMs`, or uniform up to `latencyMaxMs` when that is larger. */
+  delayMs(): number {
+    const { latencyMs, latencyMaxMs = 0 } = this.#settings;
+    return latencyMaxMs > latencyMs ? latencyMs + Math.floor(this.#random() * (latencyMaxMs - latencyMs)) : latencyMs;
   }
 }

@@ -17,6 +17,7 @@ const FaultPatchSchema = v.strictObject({
   mode: v.optional(v.picklist(FAULT_MODES)),
   failureRate: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
   latencyMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  latencyMaxMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 });
 
 const ChaosPatchSchema = v.strictObject({
