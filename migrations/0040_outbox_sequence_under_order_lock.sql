@@ -10,6 +10,8 @@
 -- not waits for the order's other writers instead of slipping a lower sequence in behind a
 -- later commit. (The skipped identity values only widen the gaps a sequence always has.)
 -- Rows whose aggregate is not an existing order (tests, benchmarks) keep the identity default.
+-- This replaces the rule 0002's comment on `txid` describes (read only rows older than every running
+-- transaction); the column stays, as a record of which transaction wrote a row, but no claim reads it.
 CREATE FUNCTION outbox_sequence_under_order_lock() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.aggregateid ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' THEN

@@ -76,7 +76,8 @@ describe("relay operations", () => {
       expect(human.stdout).toMatch(/parked\s+1/);
       expect(human.stdout).toContain(bigId);
       const json = JSON.parse((await cli(["status", "--json"], env)).stdout);
-      expect(json).toMatchObject({ parked: 1, backlog: 1 });
+      expect(json).toMatchObject({ parked: 1, backlog: 1, behindParked: 1 });
+      expect(human.stdout).toContain("1 behind a parked row of their order");
       expect(json.parkedRows[0]).toMatchObject({ id: bigId, aggregateId: stuck, attempts: 2 });
 
       // The operator raises the limit and retries: the order continues in order.

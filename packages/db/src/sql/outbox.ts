@@ -56,7 +56,9 @@ const RECORD_COLUMNS = `o.id, o.aggregateid AS "aggregateId", o.type, o.payload:
  *    missing from the batch (skipped as locked by another batch, or parked): one `LIMIT 1` probe
  *    of `outbox_unpublished_aggregate_idx` per aggregate, not a `NOT EXISTS` per row (which
  *    let the planner switch to a hash anti-join over the whole backlog at large batches).
- * Record columns are read while locking: no second fetch per row.
+ * Record columns are read while locking: no second fetch per row. Dropping the xmin filter
+ * (issue 10) changed no plan — it was a per-row filter on the same index walk; a claim of 500
+ * from 200 000 rows over 20 000 orders: median 5.5–7.3 ms without it, 6.0–9.2 ms with it.
  */
 export const claimOutboxBatch = (limit: number): Query => ({
   name: "outbox.claim_batch_v4",
