@@ -35,7 +35,15 @@ const message = (error: unknown) => (error instanceof Error ? `${error.name}: ${
  */
 export async function drainBatch(options: DrainOptions): Promise<DrainResult> {
   const { pool, batchSize, logger, metrics } = options;
-  const client = await pool.connect();
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    // The database is away (restart, failover, connect timeout): a failed round like any other,
+    // retried with the loop's back-off — never a rejection that ends the process.
+    logger.warn("relay batch not started: no database connection", { err: error });
+    return { claimed: 0, published: 0, failed: 0, parked: 0, error };
+  }
   let broken: Error | undefined;
   try {
     await client.query("BEGIN");

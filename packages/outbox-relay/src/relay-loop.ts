@@ -98,7 +98,11 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
         continue;
       }
       slot.woken = false;
-      const result = await drainBatch(options);
+      // drainBatch reports failures in its result; anything it still throws (a hook, a bug)
+      // must not end this worker for good — it counts as a failed round and backs off.
+      const result = await drainBatch(options).catch(
+        (error: unknown): DrainResult => ({ claimed: 0, published: 0, failed: 0, parked: 0, error }),
+      );
       options.onBatch?.(result);
       if (stopped) break;
       if (result.error !== undefined) {

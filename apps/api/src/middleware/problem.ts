@@ -1,3 +1,4 @@
+import { isRetriableDbError } from "@orders/db";
 import { AppError, type ErrorCode, type FieldIssue } from "@orders/domain";
 import type { Logger } from "@orders/runtime";
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
@@ -64,8 +65,21 @@ export function problemResponse(problem: Problem, headers: Record<string, string
   return new Response(JSON.stringify(problem), { status: problem.status, headers: { ...headers, "Content-Type": PROBLEM_CONTENT_TYPE } });
 }
 
+/**
+ * A database error that says "not now" rather than "never" — connection refused or cut (a
+ * restart, a failover), the pool's connect timeout, admin shutdown, a statement or lock timeout,
+ * a serialization conflict — wherever it was thrown and however wrapped: the client should try
+ * again, so it is a 503 with Retry-After, not a 500 (isRetriableDbError is the one classifier).
+ */
+const DATABASE_UNAVAILABLE = new AppError("DEPENDENCY_UNAVAILABLE", "the database is unavailable; try again shortly", {
+  retriable: true,
+});
+const isDatabaseUnavailable = (error: unknown) =>
+  (!(error instanceof AppError) || error.code === "INTERNAL") && !(error instanceof HTTPException) && isRetriableDbError(error);
+
 export function toProblem(error: unknown, instance: string): { problem: Problem; headers: Record<string, string> } {
   const headers = error instanceof Error ? { ...extraHeaders.get(error) } : {};
+  if (isDatabaseUnavailable(error)) return toProblem(DATABASE_UNAVAILABLE, instance);
   if (error instanceof AppError) {
     const m = CODE_MAP[error.code];
     const internal = m.status >= 500 && m.status !== 503;
@@ -98,7 +112,11 @@ export function toProblem(error: unknown, instance: string): { problem: Problem;
 export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
   return (error, c) => {
     const { problem, headers } = toProblem(error, c.req.path);
-    if (problem.status >= 500) logger.error("request failed", { err: error, requestId: c.get("requestId"), path: c.req.path });
+    if (problem.status === 503) {
+      // An outage, not a bug: one line without a stack (the 503 count is in the metrics).
+      const cause = error instanceof Error ? error.message : String(error);
+      logger.warn("request refused: dependency unavailable", { requestId: c.get("requestId"), path: c.req.path, cause });
+    } else if (problem.status >= 500) logger.error("request failed", { err: error, requestId: c.get("requestId"), path: c.req.path });
     return problemResponse(problem, headers);
   };
 }
