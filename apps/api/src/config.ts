@@ -1,4 +1,4 @@
-import { env } from "@orders/runtime";
+import { databaseSessionEnv, env } from "@orders/runtime";
 import * as v from "valibot";
 
 export const HMAC_ALGS = ["HS256", "HS384", "HS512"] as const;
@@ -17,6 +17,8 @@ export const ApiConfigSchema = v.pipe(
     HOST: env.string("0.0.0.0"),
     DATABASE_URL: env.optionalString(),
     DATABASE_POOL_MAX: env.int(20, 1, 1_000),
+    // A request's statements are short and nothing waits on the network inside its transactions.
+    ...databaseSessionEnv({ statementMs: 15_000, lockMs: 5_000, idleInTransactionMs: 15_000 }),
     LOG_LEVEL: env.logLevel(),
     JWT_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, "must be at least 32 characters"))),
     JWKS_URL: v.optional(v.pipe(v.string(), v.url("must be a URL"))),

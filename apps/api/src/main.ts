@@ -1,7 +1,7 @@
-import { migrate } from "@orders/db";
+import { createPool, migrate } from "@orders/db";
 import { announceListening, createLogger, installShutdown, loadConfigOrExit, waitForDependency } from "@orders/runtime";
 import { type ApiConfig, ApiConfigSchema } from "./config.ts";
-import { createApi, listen, scheduleIdempotencyCleanup } from "./wiring.ts";
+import { createApi, listen, scheduleIdempotencyCleanup, sessionTimeoutsFrom } from "./wiring.ts";
 
 let config: ApiConfig = loadConfigOrExit(ApiConfigSchema);
 const logger = createLogger({ service: "api", level: config.LOG_LEVEL });
@@ -17,21 +17,38 @@ if (!config.DATABASE_URL) {
   logger.warn("DATABASE_URL not set: started a throw-away local PostgreSQL", { url: pg.url });
 }
 
+// The database first, with bounded retries (DESIGN §8): pg-boss' start below needs it too.
+const pool = createPool({
+  connectionString: config.DATABASE_URL as string,
+  max: config.DATABASE_POOL_MAX,
+  applicationName: "order-api",
+  ...sessionTimeoutsFrom(config),
+});
+shutdown.onShutdown("database pool", () => pool.end());
+await waitForDependency("PostgreSQL", () => pool.query("SELECT 1"), logger);
+
 // Refunds of cancelled paid orders: a pg-boss job in the cancel transaction, run by the consumer.
 const { orderFollowUpEnqueuer, startBoss } = await import("@orders/jobs");
-const boss = await startBoss({ connectionString: config.DATABASE_URL as string, max: 2, supervise: false, schedule: false }).catch(
-  (error) => {
-    process.stderr.write(`job queue (pg-boss) unavailable: ${(error as Error).message}\n`);
-    process.exit(1);
+let boss: Awaited<ReturnType<typeof startBoss>> | undefined;
+await waitForDependency(
+  "PostgreSQL (job queue)",
+  async () => {
+    boss = await startBoss({
+      connectionString: config.DATABASE_URL as string,
+      max: 2,
+      supervise: false,
+      schedule: false,
+      idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    });
   },
+  logger,
 );
-shutdown.onShutdown("pg-boss", () => boss.stop({ graceful: true, close: true }));
+const jobs = boss as NonNullable<typeof boss>;
+shutdown.onShutdown("pg-boss", () => jobs.stop({ graceful: true, close: true }));
 
 let draining = false;
-const api = createApi(config, logger, { isDraining: () => draining, enqueueFollowUps: orderFollowUpEnqueuer(boss, "api") });
-shutdown.onShutdown("database pool", () => api.pool.end());
-await waitForDependency("PostgreSQL", () => api.pool.query("SELECT 1"), logger);
-shutdown.onShutdown("idempotency clean-up", scheduleIdempotencyCleanup(api.pool, config.IDEMPOTENCY_CLEANUP_INTERVAL_MS, logger));
+const api = createApi(config, logger, { pool, isDraining: () => draining, enqueueFollowUps: orderFollowUpEnqueuer(jobs, "api") });
+shutdown.onShutdown("idempotency clean-up", scheduleIdempotencyCleanup(pool, config.IDEMPOTENCY_CLEANUP_INTERVAL_MS, logger));
 
 const server = await listen(api.app.fetch, config.PORT, config.HOST);
 shutdown.onShutdown("http server", async () => {

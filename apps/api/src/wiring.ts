@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { createPool, deleteExpiredIdempotencyKeys, type Pool } from "@orders/db";
+import { createPool, deleteExpiredIdempotencyKeys, type Pool, type SessionTimeouts } from "@orders/db";
 import { type CallPolicyOptions, createMetricsRegistry, type Logger } from "@orders/runtime";
 import type { CircuitState } from "cockatiel";
 import { type AppDeps, type BuiltApp, buildApp } from "./app.ts";
@@ -22,6 +22,13 @@ export function authOptionsFrom(config: ApiConfig): AuthOptions {
   return { kind: "jwks", keys, alg: config.JWT_ALG as AsymmetricAlg, ...claims };
 }
 
+/** The pool's per-session bounds from DATABASE_*_TIMEOUT_MS (also given to pg-boss' connections). */
+export const sessionTimeoutsFrom = (config: ApiConfig): SessionTimeouts => ({
+  statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+  lockTimeoutMs: config.DATABASE_LOCK_TIMEOUT_MS,
+  idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+});
+
 export interface ApiInstance extends BuiltApp {
   readonly pool: Pool;
   readonly policyOptions: CallPolicyOptions;
@@ -36,7 +43,12 @@ export function createApi(
   if (!config.DATABASE_URL && !overrides.pool) throw new Error("DATABASE_URL is required");
   const pool =
     overrides.pool ??
-    createPool({ connectionString: config.DATABASE_URL as string, max: config.DATABASE_POOL_MAX, applicationName: "order-api" });
+    createPool({
+      connectionString: config.DATABASE_URL as string,
+      max: config.DATABASE_POOL_MAX,
+      applicationName: "order-api",
+      ...sessionTimeoutsFrom(config),
+    });
   const policyOptions = overrides.policy ?? inventoryPolicyOptions(config);
   const { policy, breaker } = buildInventoryPolicy(policyOptions);
   const inventory =

@@ -1,6 +1,6 @@
 import { topicEnvEntries, topicNamesFrom } from "@orders/kafka";
 import type { LifecycleConsumerConfig } from "@orders/lifecycle-consumer";
-import { DEFAULT_HTTP_POLICY, env } from "@orders/runtime";
+import { DEFAULT_HTTP_POLICY, databaseSessionEnv, env } from "@orders/runtime";
 import * as v from "valibot";
 
 /** The consumer's environment (docs/configuration.md). */
@@ -22,6 +22,8 @@ export const ConsumerEnvSchema = v.object({
   CONSUMER_CHUNK_SIZE: env.int(200, 1, 5_000),
   CONSUMER_PARTITIONS_CONCURRENTLY: env.int(3, 1, 64),
   DB_POOL_MAX: env.int(8, 1, 200),
+  // No network call inside the consumer's transactions: 15 s idle in one is a stuck process.
+  ...databaseSessionEnv({ statementMs: 30_000, lockMs: 10_000, idleInTransactionMs: 15_000 }),
   RUN_JOB_WORKERS: env.bool(true),
   METRICS_PORT: env.int(9102, 0, 65_535),
   METRICS_HOST: env.string("127.0.0.1"),
@@ -43,6 +45,11 @@ export const toConsumerConfig = (e: ConsumerEnv): LifecycleConsumerConfig => ({
   chunkSize: e.CONSUMER_CHUNK_SIZE,
   partitionsConcurrently: e.CONSUMER_PARTITIONS_CONCURRENTLY,
   poolMax: e.DB_POOL_MAX,
+  sessionTimeouts: {
+    statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    lockTimeoutMs: e.DATABASE_LOCK_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  },
   runJobWorkers: e.RUN_JOB_WORKERS,
   jobRetryLimit: e.JOB_RETRY_LIMIT,
   paymentPolicy: {

@@ -1,8 +1,14 @@
 import { createServer, type Server } from "node:http";
+import { type Readiness, readinessResponse } from "@orders/runtime";
 import type { Registry } from "prom-client";
 
-/** `/metrics` (Prometheus text) and `/healthz` on a small HTTP server of its own. */
-export async function serveMetrics(registry: Registry, port: number, host: string): Promise<{ url: string; close(): Promise<void> }> {
+/** `/metrics` (Prometheus text), `/healthz` and `/readyz` on a small HTTP server of its own. */
+export async function serveMetrics(
+  registry: Registry,
+  port: number,
+  host: string,
+  readiness?: Readiness,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     if (req.url === "/metrics") {
       registry
@@ -15,6 +21,14 @@ export async function serveMetrics(registry: Registry, port: number, host: strin
           res.writeHead(500, { "content-type": "text/plain" });
           res.end(error.message);
         });
+      return;
+    }
+    if (req.url === "/readyz" && readiness) {
+      void readiness.check().then((report) => {
+        const { status, body } = readinessResponse(report);
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(body);
+      });
       return;
     }
     if (req.url === "/healthz") {

@@ -1,5 +1,13 @@
 import { createPool } from "@orders/db";
-import { createKafka, createRecordSender, ensureTopics, parseBrokers, projectTopics, topicNamesFrom } from "@orders/kafka";
+import {
+  createKafka,
+  createKafkaProbe,
+  createRecordSender,
+  ensureTopics,
+  parseBrokers,
+  projectTopics,
+  topicNamesFrom,
+} from "@orders/kafka";
 import {
   createPublisher,
   createRelayMetrics,
@@ -10,8 +18,8 @@ import {
   startRelayJobs,
   startRelayLoop,
 } from "@orders/outbox-relay";
-import { createMetricsRegistry, type Logger, waitForDependency } from "@orders/runtime";
-import type { RelayConfig } from "./config.ts";
+import { createMetricsRegistry, createReadiness, type Logger, waitForDependency } from "@orders/runtime";
+import { type RelayConfig, relayIdleInTransactionTimeoutMs } from "./config.ts";
 import { serveMetrics } from "./http.ts";
 import { publishPolicy } from "./policies.ts";
 
@@ -42,7 +50,17 @@ export async function startRelay(
     // Each batch in flight holds a connection for its whole claim transaction; keep two more
     // for the pending poll and the gauges.
     const poolMax = Math.max(config.DATABASE_POOL_MAX, config.RELAY_CONCURRENCY + 2);
-    const pool = createPool({ connectionString: databaseUrl, max: poolMax, applicationName: "relay" });
+    // The claim transaction stays open while Kafka acknowledges a batch (docs/decisions.md
+    // D-OPS-1): its idle-in-transaction bound exceeds the longest bounded send.
+    const idleInTransactionTimeoutMs = relayIdleInTransactionTimeoutMs(config);
+    const pool = createPool({
+      connectionString: databaseUrl,
+      max: poolMax,
+      applicationName: "relay",
+      statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: config.DATABASE_LOCK_TIMEOUT_MS,
+      idleInTransactionTimeoutMs,
+    });
     stops.push({ name: "database pool", stop: () => pool.end() });
     await waitForDependency("PostgreSQL", () => pool.query("SELECT 1"), logger);
 
@@ -128,12 +146,20 @@ export async function startRelay(
           metricsCron: config.RELAY_METRICS_CRON,
         },
         wake: () => loop.wake(),
+        idleInTransactionTimeoutMs,
       });
       // Before the loop stops: no new replay job starts, a running one finishes.
       stops.push({ name: "pg-boss", stop: () => boss.stop({ graceful: true, timeout: config.SHUTDOWN_TIMEOUT_MS }) });
     }
 
-    const server = await serveMetrics(registry, config.METRICS_PORT, config.HOST);
+    // /readyz: the database and a broker answer now (not-ready during an outage of either).
+    const kafkaProbe = createKafkaProbe({
+      brokers: parseBrokers(config.KAFKA_BROKERS as string),
+      clientId: `${config.KAFKA_CLIENT_ID}-probe`,
+    });
+    stops.push({ name: "kafka probe", stop: () => kafkaProbe.close() });
+    const readiness = createReadiness({ database: () => pool.query("SELECT 1"), kafka: () => kafkaProbe.probe() });
+    const server = await serveMetrics(registry, config.METRICS_PORT, config.HOST, readiness);
     stops.push({ name: "metrics server", stop: () => server.close() });
     logger.info("relay started", {
       topic: topics.orders,

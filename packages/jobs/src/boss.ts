@@ -1,3 +1,4 @@
+import { sessionTimeoutOptions } from "@orders/db";
 import { PgBoss } from "pg-boss";
 import { QUEUES } from "./queues.ts";
 
@@ -22,6 +23,13 @@ export interface BossOptions {
   readonly superviseIntervalSeconds?: number;
   /** How often pg-boss evaluates schedules (1–45 s; its default 30 s delays sub-minute crons). */
   readonly cronCheckSeconds?: number;
+  /**
+   * `idle_in_transaction_session_timeout` of pg-boss' own connections (0 or absent: the
+   * server's). Only this bound: a statement or lock timeout could fail its schema migration or
+   * its maintenance on a large job table, while a session stuck in a transaction is what holds
+   * locks and the xmin horizon back. (Jobs inserted on our own transaction get our pool's bounds.)
+   */
+  readonly idleInTransactionTimeoutMs?: number;
 }
 
 /** Starts pg-boss (installing or migrating its schema under its own lock) and its queues. */
@@ -30,6 +38,9 @@ export async function startBoss(options: BossOptions): Promise<PgBoss> {
     connectionString: options.connectionString,
     max: options.max ?? 4,
     application_name: "order-service-jobs",
+    ...(options.idleInTransactionTimeoutMs
+      ? { options: sessionTimeoutOptions({ idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs }) }
+      : {}),
     supervise: options.supervise ?? true,
     schedule: options.schedule ?? true,
     ...(options.superviseIntervalSeconds ? { superviseIntervalSeconds: options.superviseIntervalSeconds } : {}),

@@ -87,9 +87,39 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
     allowAutoTopicCreation: false,
   });
   const chunkSize = options.chunkSize ?? 200;
-  if (options.onCrash) {
-    consumer.on(consumer.events.CRASH, (e) => options.onCrash?.(e.payload.error, e.payload.restart));
-  }
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let restartDelayMs = RESTART_MIN_DELAY_MS;
+  /**
+   * kafkajs restarts a crashed consumer only when the cause is retriable by its own rules; a
+   * handler's error (the database away longer than the handler's retries), a broker gone for
+   * longer than the client's retries (KafkaJSNonRetriableError) and the like leave the process
+   * running with a member that consumes nothing. Such a crash is restarted here, with backoff
+   * up to RESTART_MAX_DELAY_MS, for as long as it lasts; the records come again from the last
+   * committed offset.
+   */
+  const restartLater = () => {
+    if (stopping || restartTimer) return;
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      void run().then(
+        () => {
+          restartDelayMs = RESTART_MIN_DELAY_MS;
+        },
+        (error: unknown) => {
+          options.onCrash?.(error, true);
+          void consumer.disconnect().catch(() => {});
+          restartLater();
+        },
+      );
+    }, restartDelayMs);
+    restartDelayMs = Math.min(restartDelayMs * 2, RESTART_MAX_DELAY_MS);
+  };
+  consumer.on(consumer.events.CRASH, (e) => {
+    const restartedByClient = e.payload.restart;
+    options.onCrash?.(e.payload.error, restartedByClient || !stopping);
+    if (!restartedByClient) restartLater();
+  });
 
   const eachBatch = async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload) => {
     const records = batch.messages;
@@ -129,22 +159,29 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
     }
   };
 
+  const run = async () => {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: true,
+      // Commit at every commitOffsetsIfNecessary() call, i.e. after every handled chunk.
+      autoCommitThreshold: 1,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 3,
+      eachBatch,
+    });
+  };
+
   return {
     consumer,
-    async start() {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
-      await consumer.run({
-        autoCommit: true,
-        // Commit at every commitOffsetsIfNecessary() call, i.e. after every handled chunk.
-        autoCommitThreshold: 1,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.partitionsConcurrently ?? 3,
-        eachBatch,
-      });
-    },
+    start: run,
     async stop() {
+      stopping = true;
+      clearTimeout(restartTimer);
       await consumer.disconnect();
     },
   };
 }
+
+const RESTART_MIN_DELAY_MS = 1_000;
+const RESTART_MAX_DELAY_MS = 30_000;

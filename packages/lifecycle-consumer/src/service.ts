@@ -1,17 +1,26 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createPool, type Pool } from "@orders/db";
+import { createPool, type Pool, type SessionTimeouts } from "@orders/db";
 import { followUpEnqueuer, httpPaymentClient, type PgBoss, startBoss, startSagaWorkers } from "@orders/jobs";
 import {
   type BatchConsumer,
   createBatchConsumer,
   createIdempotentProducer,
   createKafka,
+  createKafkaProbe,
   type Producer,
   sendDeadLetters,
   type TopicNames,
 } from "@orders/kafka";
-import { buildCallPolicy, type CallPolicyOptions, createMetricsRegistry, type Logger, prometheus } from "@orders/runtime";
+import {
+  buildCallPolicy,
+  type CallPolicyOptions,
+  createMetricsRegistry,
+  createReadiness,
+  type Logger,
+  prometheus,
+  readinessResponse,
+} from "@orders/runtime";
 import { lifecycleChunkHandler } from "./handler.ts";
 import { consumerMetrics } from "./metrics.ts";
 
@@ -29,6 +38,8 @@ export interface LifecycleConsumerConfig {
   readonly chunkSize: number;
   readonly partitionsConcurrently: number;
   readonly poolMax: number;
+  /** Bounds of every pooled session (statement, lock, idle in transaction); pg-boss gets the last. */
+  readonly sessionTimeouts?: SessionTimeouts;
   /** Run the PaymentInitiator / refund / deadline workers in this process. */
   readonly runJobWorkers: boolean;
   readonly jobRetryLimit: number;
@@ -51,9 +62,17 @@ export interface RunningConsumer {
 export async function startLifecycleConsumer(config: LifecycleConsumerConfig, logger: Logger): Promise<RunningConsumer> {
   const registry = createMetricsRegistry("consumer");
   const metrics = consumerMetrics(registry);
-  const pool = createPool({ connectionString: config.databaseUrl, max: config.poolMax, applicationName: "consumer" });
+  const pool = createPool({
+    connectionString: config.databaseUrl,
+    max: config.poolMax,
+    applicationName: "consumer",
+    ...config.sessionTimeouts,
+  });
   const boss = await startBoss({
     connectionString: config.databaseUrl,
+    ...(config.sessionTimeouts?.idleInTransactionTimeoutMs
+      ? { idleInTransactionTimeoutMs: config.sessionTimeouts.idleInTransactionTimeoutMs }
+      : {}),
     max: 4,
     retryLimit: config.jobRetryLimit,
     ...(config.cronCheckSeconds ? { cronCheckSeconds: config.cronCheckSeconds } : {}),
@@ -107,12 +126,18 @@ export async function startLifecycleConsumer(config: LifecycleConsumerConfig, lo
   });
   await consumer.start();
 
+  // /readyz: the database and a Kafka broker answer now (not-ready during an outage of either).
+  const kafkaProbe = createKafkaProbe({ brokers: config.brokers, clientId: `consumer-probe-${process.pid}` });
+  const readiness = createReadiness({ database: () => pool.query("SELECT 1"), kafka: () => kafkaProbe.probe() });
   let server: Server | null = null;
   let metricsUrl: string | null = null;
   if (config.metricsPort !== null) {
     server = createServer(async (req, res) => {
       if (req.url === "/metrics") {
         res.writeHead(200, { "content-type": registry.contentType }).end(await registry.metrics());
+      } else if (req.url === "/readyz") {
+        const { status, body } = readinessResponse(await readiness.check());
+        res.writeHead(status, { "content-type": "application/json" }).end(body);
       } else if (req.url === "/healthz") {
         res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
       } else {
@@ -134,6 +159,7 @@ export async function startLifecycleConsumer(config: LifecycleConsumerConfig, lo
       await boss.stop({ graceful: true, close: true, timeout: 10_000 });
       await dlqProducer.disconnect();
       if (server) await new Promise<void>((r) => server?.close(() => r()));
+      await kafkaProbe.close();
       await pool.end();
     },
   };

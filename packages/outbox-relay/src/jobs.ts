@@ -32,6 +32,8 @@ export interface RelayJobsOptions {
   readonly schedule: RelaySchedule;
   /** Called by the sweep job: drain now. */
   readonly wake: () => void;
+  /** `idle_in_transaction_session_timeout` of pg-boss' own connections. */
+  readonly idleInTransactionTimeoutMs?: number;
 }
 
 async function ensureQueue(boss: PgBoss, name: string, options: Parameters<PgBoss["createQueue"]>[1]): Promise<void> {
@@ -52,11 +54,18 @@ export async function createRelayQueues(boss: PgBoss): Promise<void> {
   await ensureQueue(boss, RELAY_QUEUES.replay, { retryLimit: 3, retryDelay: 10, retryBackoff: true, expireInSeconds: 3_600 });
 }
 
-export function createBoss(connectionString: string, options: { supervise?: boolean; schedule?: boolean } = {}): PgBoss {
+export function createBoss(
+  connectionString: string,
+  options: { supervise?: boolean; schedule?: boolean; idleInTransactionTimeoutMs?: number } = {},
+): PgBoss {
   const boss = new PgBoss({
     connectionString,
     max: 3,
     application_name: "relay-jobs",
+    // A session stuck in a transaction is ended by the server (docs/configuration.md).
+    ...(options.idleInTransactionTimeoutMs
+      ? { options: `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs}` }
+      : {}),
     supervise: options.supervise ?? true,
     schedule: options.schedule ?? true,
   });
@@ -67,7 +76,10 @@ export function createBoss(connectionString: string, options: { supervise?: bool
 /** Starts pg-boss with the relay's schedules and workers; returns it for shutdown. */
 export async function startRelayJobs(options: RelayJobsOptions): Promise<PgBoss> {
   const { logger, pool } = options;
-  const boss = createBoss(options.connectionString);
+  const boss = createBoss(
+    options.connectionString,
+    options.idleInTransactionTimeoutMs ? { idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs } : {},
+  );
   await boss.start();
   await createRelayQueues(boss);
   await boss.schedule(RELAY_QUEUES.sweep, options.schedule.sweepCron);

@@ -57,3 +57,14 @@ export const env = {
     ),
   logLevel: () => v.optional(v.picklist(["debug", "info", "warn", "error", "silent"]), "info"),
 };
+
+/**
+ * The bounds every pooled database session of an app gets (docs/configuration.md):
+ * `DATABASE_STATEMENT_TIMEOUT_MS`, `DATABASE_LOCK_TIMEOUT_MS` and
+ * `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS`; 0 leaves the server's (or role's) setting.
+ */
+export const databaseSessionEnv = (defaults: { statementMs: number; lockMs: number; idleInTransactionMs: number }) => ({
+  DATABASE_STATEMENT_TIMEOUT_MS: env.int(defaults.statementMs, 0, 3_600_000),
+  DATABASE_LOCK_TIMEOUT_MS: env.int(defaults.lockMs, 0, 3_600_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: env.int(defaults.idleInTransactionMs, 0, 3_600_000),
+});

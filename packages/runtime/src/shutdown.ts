@@ -67,7 +67,11 @@ export async function waitForDependency(
       return;
     } catch (error) {
       if (attempt >= attempts) {
-        const message = error instanceof Error ? error.message : String(error);
+        // One line, whatever the error looks like (an AggregateError of several addresses has an
+        // empty message; some drivers put newlines in theirs).
+        const code = (error as { code?: unknown } | null)?.code;
+        const raw = error instanceof Error ? error.message || (typeof code === "string" ? code : error.name) : String(error);
+        const message = raw.replace(/\s+/g, " ").trim();
         process.stderr.write(`${name} unreachable after ${attempts} attempts: ${message}\n`);
         process.exit(1);
       }
