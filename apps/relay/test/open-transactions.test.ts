@@ -1,3 +1,4 @@
+import { claimOutboxBatch } from "@orders/db";
 import { uuidv7 } from "@orders/domain";
 import type { Kafka } from "@orders/kafka";
 import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
@@ -149,6 +150,35 @@ describe("open transactions and the relay", () => {
       await slow.query("ROLLBACK").catch(() => {});
       slow.release();
       next.release();
+      await relay.stop();
+    }
+  });
+
+  it("keeps publishing past a relay stopped mid-batch, holding back only its orders' later rows until its claim ends", async () => {
+    const topic = newTopic("paused-relay");
+    const kafka: Kafka = await createTopic(kafkaBrokers(), topic, 1);
+    const [orderA, orderB] = [uuidv7(), uuidv7()];
+    await insertOrders([orderA, orderB]);
+    const [a0, a1, a2, b0, b1] = [event(orderA, 0), event(orderA, 1), event(orderA, 2), event(orderB, 0), event(orderB, 1)];
+    await insertEvents(db.pool, [a0, a1]);
+    // A relay that claimed A's first row and then stopped (SIGSTOP, a long GC, a hung send):
+    // its claim transaction stays open with the row locked.
+    const paused = await writers.connect();
+    await paused.query("BEGIN");
+    expect((await claimOutboxBatch(paused, 1)).map((r) => r.id)).toEqual([a0.id]);
+    await insertEvents(db.pool, [a2, b0, b1]);
+    const relay = await startRelay(relayConfig(db.url, kafkaBrokers(), topic), quietLogger());
+    try {
+      await waitFor(async () => (await published([b0.id, b1.id])) === 2, 15_000, "B published past the paused claim");
+      expect(await published([a0.id, a1.id, a2.id])).toBe(0); // A waits for its claimed head
+      await paused.query("ROLLBACK"); // the stopped relay's connection ends
+      await waitFor(async () => (await unpublishedCount(db.pool)) === 0, 15_000, "A published after the claim ended");
+      const records = byKey(await readTopic(kafka, topic, (r) => r.length >= 5, 30_000));
+      expect(records.get(orderA)?.map((r) => r.headers.ce_id)).toEqual([a0.id, a1.id, a2.id]);
+      expect(records.get(orderB)?.map((r) => r.headers.ce_id)).toEqual([b0.id, b1.id]);
+    } finally {
+      await paused.query("ROLLBACK").catch(() => {});
+      paused.release();
       await relay.stop();
     }
   });
