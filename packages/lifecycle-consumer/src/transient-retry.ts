@@ -34,6 +34,7 @@ export type Attempted<T> = { readonly ok: true; readonly value: T } | { readonly
  */
 export async function retryUntilDone<T>(work: () => Promise<T>, options: RetryUntilDoneOptions): Promise<Attempted<T>> {
   const { context, backoff } = options;
+  const heartbeats = heartbeater(context);
   let waiting = false;
   try {
     for (let attempt = 1; ; attempt++) {
@@ -50,7 +51,7 @@ export async function retryUntilDone<T>(work: () => Promise<T>, options: RetryUn
           options.onWaiting?.(true);
         }
         options.onRetry?.(error, attempt, delay);
-        await pause(delay, context, error);
+        await pause(delay, context, heartbeats, error);
       }
     }
   } finally {
@@ -58,13 +59,41 @@ export async function retryUntilDone<T>(work: () => Promise<T>, options: RetryUn
   }
 }
 
-async function pause(ms: number, context: ChunkContext, cause: unknown): Promise<void> {
+/**
+ * Heartbeats without waiting for them: a heartbeat's response can queue behind a fetch's long
+ * poll on the broker connection for seconds, and a stop must not wait for that. Its failure
+ * (a rebalance) is kept and ends the wait at the next look.
+ */
+function heartbeater(context: ChunkContext) {
+  let inFlight = false;
+  let failed: { error: unknown } | null = null;
+  return {
+    beat() {
+      if (inFlight) return;
+      inFlight = true;
+      context.heartbeat().then(
+        () => {
+          inFlight = false;
+        },
+        (error: unknown) => {
+          inFlight = false;
+          failed = { error };
+        },
+      );
+    },
+    failure: () => failed,
+  };
+}
+
+async function pause(ms: number, context: ChunkContext, heartbeats: ReturnType<typeof heartbeater>, cause: unknown): Promise<void> {
   const until = Date.now() + ms;
   for (;;) {
     if (!context.isRunning()) throw new ChunkAbandonedError("consumer stopping while waiting out a failure", { cause });
     if (context.isStale()) throw new ChunkAbandonedError("partition reassigned while waiting out a failure", { cause });
-    // Throws on a rebalance: kafkajs then rejoins, and the uncommitted chunk comes again.
-    await context.heartbeat();
+    // A rebalance: thrown as is, kafkajs rejoins and the uncommitted chunk comes again.
+    const failed = heartbeats.failure();
+    if (failed) throw failed.error;
+    heartbeats.beat();
     const left = until - Date.now();
     if (left <= 0) return;
     await sleep(Math.min(left, SLICE_MS));
