@@ -100,7 +100,11 @@ export const ProblemSchema = v.object({
   errors: v.optional(v.array(v.strictObject({ pointer: v.string(), detail: v.string() }))),
 });
 
-export const HealthSchema = v.object({ status: v.picklist(["ok", "unavailable"]) });
+export const HealthSchema = v.object({
+  status: v.picklist(["ok", "unavailable"]),
+  /** /readyz: each dependency's answer, "ok" or why not. */
+  checks: v.optional(v.record(v.string(), v.string())),
+});
 
 export type OrderView = v.InferOutput<typeof OrderSchema>;
 export type OrderSummaryView = v.InferOutput<typeof OrderSummarySchema>;

@@ -323,7 +323,7 @@ describe("POST /api/orders/{id}/cancel", () => {
 describe("operational endpoints and unknown routes", () => {
   it("serves healthz, readyz, metrics, openapi.json and docs without auth", async () => {
     expect((await h.call("GET", "/healthz")).json).toEqual({ status: "ok" });
-    expect((await h.call("GET", "/readyz")).json).toEqual({ status: "ok" });
+    expect((await h.call("GET", "/readyz")).json).toEqual({ status: "ok", checks: { database: "ok" } });
     const metrics = await h.call("GET", "/metrics");
     expect(metrics.text).toMatch(/http_requests_total\{[^}]*route="\/api\/orders"[^}]*status="201"/);
     expect(metrics.text).toMatch(/http_request_duration_seconds_bucket/);
