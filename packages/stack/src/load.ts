@@ -108,7 +108,7 @@ export interface ResilientLoadOptions {
   readonly concurrency?: number;
   /** Spread the orders over this long (order i starts no earlier than i/count of it). */
   readonly spreadMs?: number;
-  /** Per request; a paused api must not hold a worker for good. Default 10 s. */
+  /** Per request; a paused api must not hold a worker for good. Default 5 s. */
   readonly requestTimeoutMs?: number;
   /** Give one order up after retrying this long with its key. Default 5 min. */
   readonly retryForMs?: number;
@@ -147,7 +147,8 @@ export async function placeOrdersResilient(options: ResilientLoadOptions): Promi
     const token = hs256Token(options.jwtSecret, userId);
     for (let attempt = 1; Date.now() < deadline; attempt++) {
       const urls = options.apiUrls();
-      const url = urls[turn++ % Math.max(1, urls.length)];
+      // Stay with an api that answers; move on to the next one after a failure.
+      const url = urls[turn % Math.max(1, urls.length)];
       if (!url) {
         await new Promise((r) => setTimeout(r, 500));
         continue;
@@ -157,15 +158,17 @@ export async function placeOrdersResilient(options: ResilientLoadOptions): Promi
           method: "POST",
           headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": key },
           body,
-          signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000),
+          signal: AbortSignal.timeout(options.requestTimeoutMs ?? 5_000),
         });
         const text = await res.text();
         if (res.status === 201 || res.status === 200) return (JSON.parse(text) as { id: string }).id;
+        turn++;
         answers[res.status] = (answers[res.status] ?? 0) + 1;
         if (![408, 409, 425, 429].includes(res.status) && res.status < 500)
           throw new Error(`order ${i}: POST /api/orders → ${res.status}: ${text.slice(0, 300)}`);
       } catch (error) {
         if ((error as Error).message.startsWith(`order ${i}:`)) throw error;
+        turn++;
         answers.network = (answers.network ?? 0) + 1;
       }
       await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * attempt)));

@@ -128,7 +128,7 @@ export async function injectFault(
       const r = await holdTransaction(stack.databaseUrl, f.durationMs, stack.pool);
       const note =
         `locked order ${r.lockedOrder ?? "none"} ${(r.heldMs / 1_000).toFixed(1)}s` +
-        `${r.endedEarly ? ` (ended early: ${r.endedEarly})` : ""}; meanwhile ${r.published}/${r.created} new outbox rows published`;
+        `${r.cuts.length > 0 ? ` (session cut and reopened: ${r.cuts.join("; ")})` : ""}; in its longest stretch (${(r.longestHoldMs / 1_000).toFixed(0)}s) ${r.published}/${r.created} new outbox rows were published`;
       return { note, openTransaction: r };
     }
   }

@@ -49,8 +49,8 @@ export interface PlanOptions {
 
 /**
  * Draws the schedule from the seed: every fault class at least once per round, at random times,
- * random instances and durations. One consumer pause is placed inside the payment-slow window,
- * where PaymentInitiator calls are in flight (the stale-run case of issue 10).
+ * random instances and durations. One consumer pause is placed inside the payment-down window,
+ * where PaymentInitiator runs are waiting out the outage (the stale-run case of issue 10).
  */
 export function planFaults(options: PlanOptions): PlannedFault[] {
   const rnd = createPrng(options.seed);
@@ -71,15 +71,17 @@ export function planFaults(options: PlanOptions): PlannedFault[] {
     }
     faults.push({ atMs: at(), kind: "kafka-restart", target: "kafka", durationMs: rnd.int(3_000, 12_000) });
     faults.push({ atMs: at(), kind: "postgres-restart", target: "postgres", durationMs: rnd.int(3_000, 10_000) });
-    const paymentSlowAt = at();
-    faults.push({ atMs: paymentSlowAt, kind: "payment-slow", target: "payment", durationMs: rnd.int(20_000, 40_000) });
+    faults.push({ atMs: at(), kind: "payment-slow", target: "payment", durationMs: rnd.int(20_000, 40_000) });
+    // A consumer frozen while its PaymentInitiator runs wait out the outage (retry backoff), for
+    // longer than the job expiry: the stale run resumes after another one re-ran the job.
+    const paymentDownAt = at();
+    faults.push({ atMs: paymentDownAt, kind: "payment-down", target: "payment", durationMs: rnd.int(12_000, 20_000) });
     faults.push({
-      atMs: paymentSlowAt + rnd.int(2_000, 8_000),
+      atMs: paymentDownAt + rnd.int(2_000, 8_000),
       kind: "pause",
       target: instance("consumer"),
       durationMs: rnd.int(65_000, 80_000),
     });
-    faults.push({ atMs: at(), kind: "payment-down", target: "payment", durationMs: rnd.int(12_000, 18_000) });
     faults.push({ atMs: at(), kind: "inventory-slow", target: "inventory", durationMs: rnd.int(15_000, 30_000) });
     faults.push({ atMs: at(), kind: "inventory-down", target: "inventory", durationMs: rnd.int(12_000, 18_000) });
     // Early in the round, so its minutes overlap the load rather than prolong the run.
