@@ -63,11 +63,14 @@ export function planFaults(options: PlanOptions): PlannedFault[] {
   for (let r = 0; r < rounds; r++) {
     const from = start + r * span;
     const at = () => Math.round(from + rnd.next() * span);
+    let pausedConsumer = "";
     for (const role of ["api", "relay", "consumer"] as const) {
       faults.push({ atMs: at(), kind: "kill", target: instance(role), durationMs: rnd.int(1_000, 5_000) });
       // api and relay pauses: 20–45 s; a consumer pause may outlive the 60 s job expiry.
       const pause = role === "consumer" ? rnd.int(20_000, 75_000) : rnd.int(20_000, 45_000);
-      faults.push({ atMs: at(), kind: "pause", target: instance(role), durationMs: pause });
+      const target = instance(role);
+      if (role === "consumer") pausedConsumer = target;
+      faults.push({ atMs: at(), kind: "pause", target, durationMs: pause });
     }
     faults.push({ atMs: at(), kind: "kafka-restart", target: "kafka", durationMs: rnd.int(3_000, 12_000) });
     faults.push({ atMs: at(), kind: "postgres-restart", target: "postgres", durationMs: rnd.int(3_000, 10_000) });
@@ -76,10 +79,12 @@ export function planFaults(options: PlanOptions): PlannedFault[] {
     // longer than the job expiry: the stale run resumes after another one re-ran the job.
     const paymentDownAt = at();
     faults.push({ atMs: paymentDownAt, kind: "payment-down", target: "payment", durationMs: rnd.int(12_000, 20_000) });
+    // The other consumer than the round's first pause, so that one does not push this one out of the outage.
+    const other = options.instances.consumer > 1 ? ["consumer-1", "consumer-2"].find((c) => c !== pausedConsumer) : undefined;
     faults.push({
       atMs: paymentDownAt + rnd.int(2_000, 8_000),
       kind: "pause",
-      target: instance("consumer"),
+      target: other ?? instance("consumer"),
       durationMs: rnd.int(65_000, 80_000),
     });
     faults.push({ atMs: at(), kind: "inventory-slow", target: "inventory", durationMs: rnd.int(15_000, 30_000) });
