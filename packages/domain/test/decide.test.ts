@@ -187,10 +187,16 @@ describe("decide: the awkward deliveries (docs/lifecycle.md)", () => {
       { kind: "skip", reason: "ALREADY_APPLIED" },
     ],
     [
-      "PaymentRefunded after a failed payment is stale",
+      "PaymentRefunded after a payment closed as failed records the refund (the capture happened)",
       state({ status: "CANCELLED", paymentStatus: "FAILED" }),
       E.refunded,
-      { kind: "skip", reason: "STALE_RESULT" },
+      { kind: "apply", next: { paymentStatus: "REFUNDED" }, followUps: [] },
+    ],
+    [
+      "PaymentSuccess after the payment was abandoned on a cancelled order refunds it (issue 10)",
+      state({ status: "CANCELLED", inventoryStatus: "RESERVED", paymentStatus: "FAILED" }),
+      E.paid,
+      { kind: "apply", next: { paymentStatus: "SUCCEEDED" }, emit: null, followUps: [{ type: "RefundPayment" }] },
     ],
     [
       "PaymentRefunded after cancellation marks REFUNDED",

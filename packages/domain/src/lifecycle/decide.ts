@@ -149,7 +149,15 @@ function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: Decision
       if (order.paymentStatus === "SUCCEEDED" || order.paymentStatus === "REFUNDED") {
         return skip("ALREADY_APPLIED", `payment already ${order.paymentStatus}`);
       }
-      if (order.paymentStatus === "FAILED") return skip("STALE_RESULT", "payment already failed for good");
+      if (order.paymentStatus === "FAILED") {
+        // A capture is a fact: a charge sent before the payment was closed (a paused or expired
+        // PaymentInitiator run, a result that lost the race with a cancel) took the money. A
+        // closed payment only exists on a cancelled order, so the money goes back.
+        if (order.status !== "CANCELLED") return skip("ILLEGAL_TRANSITION", `PaymentSuccess on payment FAILED in ${order.status}`);
+        return apply(d.set("paymentStatus", "SUCCEEDED"), "capture reported after the payment was closed; refund started", null, [
+          { type: "RefundPayment" },
+        ]);
+      }
       d.set("paymentStatus", "SUCCEEDED");
       if (order.status === "CANCELLED") {
         return apply(d, "payment succeeded after cancellation; refund started", null, [{ type: "RefundPayment" }]);
@@ -183,8 +191,12 @@ function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: Decision
 
     case "PaymentRefunded": {
       if (order.paymentStatus === "REFUNDED") return skip("ALREADY_APPLIED", "payment already refunded");
-      if (order.paymentStatus === "FAILED") return skip("STALE_RESULT", "no captured payment (payment FAILED)");
       if (order.status !== "CANCELLED") return skip("ILLEGAL_TRANSITION", `PaymentRefunded in ${order.status}`);
+      if (order.paymentStatus === "FAILED") {
+        // Only a capture can be refunded: the money was taken after the payment was closed and
+        // has been given back (the late PaymentSuccess is then ALREADY_APPLIED).
+        return apply(d.set("paymentStatus", "REFUNDED"), "payment refunded (captured after it was closed)");
+      }
       if (order.paymentStatus !== "SUCCEEDED") {
         // The refund overtook its PaymentSuccess: REFUNDED now, so the late success neither
         // flips the status back nor starts a second refund.

@@ -29,7 +29,10 @@ export const PAYMENT_TRANSITIONS = {
   NOT_STARTED: ["PENDING", "SUCCEEDED", "FAILED", "REFUNDED"],
   PENDING: ["SUCCEEDED", "FAILED", "REFUNDED"],
   SUCCEEDED: ["REFUNDED"],
-  FAILED: [],
+  // FAILED → SUCCEEDED/REFUNDED: a capture is a fact, not a stale result. A payment closed as
+  // failed (abandoned on a cancelled order, or failed after cancellation) can still be captured
+  // by a charge already on its way; the order must learn of it to give the money back.
+  FAILED: ["SUCCEEDED", "REFUNDED"],
   REFUNDED: [],
 } as const satisfies Record<PaymentStatus, readonly PaymentStatus[]>;
 
