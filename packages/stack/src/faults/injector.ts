@@ -64,7 +64,9 @@ async function setServiceFaults(url: string, settings: Record<string, unknown>):
 }
 
 const SLOW = { mode: "slow", latencyMs: 2_000, latencyMaxMs: 3_500 };
-const DOWN = { mode: "down", latencyMs: 0, latencyMaxMs: 0 };
+// An outage as a caller meets it behind a gateway: the gateway waits for the dead upstream,
+// then answers 503 — so a caller spends its time inside requests, not only in backoff.
+const DOWN = { mode: "down", latencyMs: 1_000, latencyMaxMs: 2_000 };
 const OK = { mode: "up", failureRate: 0, latencyMs: 0, latencyMaxMs: 0 };
 
 /**
