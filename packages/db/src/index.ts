@@ -6,6 +6,7 @@ export * from "./orders-repository.ts";
 export * from "./outbox-repository.ts";
 export * from "./pg-errors.ts";
 export * from "./pool.ts";
+export * from "./reconciliation-repository.ts";
 export * from "./replication-repository.ts";
 export * as sql from "./sql/index.ts";
 export * from "./transaction.ts";

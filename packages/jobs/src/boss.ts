@@ -64,6 +64,7 @@ export async function startBoss(options: BossOptions): Promise<PgBoss> {
   await ensureQueue(boss, QUEUES.refundPayment, retry);
   // One sweep at a time is enough; a missed one is made up by the next.
   await ensureQueue(boss, QUEUES.pendingDeadline, { retryLimit: 0, policy: "singleton" });
+  await ensureQueue(boss, QUEUES.reconcilePayments, { retryLimit: 0, policy: "singleton" });
   return boss;
 }
 

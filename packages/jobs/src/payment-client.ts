@@ -1,5 +1,22 @@
-import { AppError } from "@orders/domain";
+import { AppError, type PaymentServiceRecord } from "@orders/domain";
 import type { IPolicy } from "cockatiel";
+import * as v from "valibot";
+
+/** GET /payments/{orderId}: validated, since reconciliation repairs orders from it. */
+const PaymentRecordSchema = v.object({
+  attempts: v.array(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  captured: v.boolean(),
+  refunded: v.boolean(),
+});
+
+function parseRecord(body: unknown): PaymentServiceRecord | null {
+  if (body === null) return null;
+  const parsed = v.safeParse(PaymentRecordSchema, body);
+  if (!parsed.success) {
+    throw new AppError("INTERNAL", `payment service record not understood: ${v.summarize(parsed.issues)}`, { retriable: false });
+  }
+  return parsed.output;
+}
 
 /**
  * HTTP client of the Payment service. The order id is the payment's idempotency key: a charge
@@ -9,8 +26,8 @@ import type { IPolicy } from "cockatiel";
 export interface PaymentClient {
   charge(request: ChargeRequest): Promise<{ paymentId: string }>;
   refund(request: RefundRequest): Promise<{ refundId: string }>;
-  /** The attempts the service has received for an order; null when it never saw a charge. */
-  lookup(orderId: string): Promise<{ attempts: number[] } | null>;
+  /** The service's own record of an order's payment; null when it never saw a charge. */
+  lookup(orderId: string): Promise<PaymentServiceRecord | null>;
 }
 
 export interface ChargeRequest {
@@ -69,9 +86,9 @@ export function httpPaymentClient(baseUrl: string, policy: IPolicy): PaymentClie
       policy.execute(({ signal }) =>
         post(`${base}/payments/${encodeURIComponent(r.orderId)}/refund`, `refund:${r.orderId}`, r, signal),
       ) as Promise<{ refundId: string }>,
-    lookup: (orderId) =>
-      policy.execute(({ signal }) => call(`${base}/payments/${encodeURIComponent(orderId)}`, { method: "GET", signal }, true)) as Promise<{
-        attempts: number[];
-      } | null>,
+    lookup: async (orderId) =>
+      parseRecord(
+        await policy.execute(({ signal }) => call(`${base}/payments/${encodeURIComponent(orderId)}`, { method: "GET", signal }, true)),
+      ),
   };
 }

@@ -21,12 +21,12 @@ export const PAYMENT_INITIATOR_CONSUMER = "payment-initiator";
  * pg-boss retries it later; the payment's result comes back on Kafka, not here.
  *
  * An order cancelled while its payment waits for this job is not charged (it would only be
- * refunded). On the job's first run no charge for this attempt can have reached the service, so
- * the payment is closed as FAILED ("payment not attempted") through the decision table. A
- * re-run may follow a charge that did get through before the process died or the call failed:
- * the job asks the service. If it holds this attempt, its result is on the way (success →
- * refund, failure → FAILED) and the payment stays PENDING; if not, the payment is abandoned
- * as on a first run — otherwise it would stay PENDING for good.
+ * refunded), and its payment is closed at once as FAILED ("payment not attempted") through the
+ * decision table, without asking the service. That is safe whatever else is running: another run
+ * of this job (paused, expired, re-run) may still send its charge — nothing can fence a paused
+ * process off — but a capture is a fact, not a stale result: its PaymentSuccess on a closed payment
+ * records the capture and starts the refund (docs/lifecycle.md). Asking the service first was a
+ * check-then-act across two runs, and made closing the payment depend on the service being up.
  */
 export async function initiatePayment(
   deps: PaymentJobDeps,
@@ -35,10 +35,7 @@ export async function initiatePayment(
 ): Promise<JobResult> {
   const order = await getOrderForPayment(deps.pool, job.orderId);
   if (!order || order.status !== "PENDING" || order.paymentStatus !== "PENDING") {
-    const status = order?.status ?? "missing";
-    const maybeCharged = async () =>
-      run.previousRuns > 0 && ((await deps.payments.lookup(job.orderId))?.attempts.includes(job.attempt) ?? false);
-    if (order?.status === "CANCELLED" && order.paymentStatus === "PENDING" && !(await maybeCharged())) {
+    if (order?.status === "CANCELLED" && order.paymentStatus === "PENDING") {
       const [outcome] = await withTransaction(
         deps.pool,
         (client) =>
@@ -58,6 +55,7 @@ export async function initiatePayment(
       deps.logger.info("payment abandoned: order cancelled", { orderId: job.orderId, attempt: job.attempt, outcome: outcome?.kind });
       return "abandoned";
     }
+    const status = order?.status ?? "missing";
     deps.logger.info("payment not started", { orderId: job.orderId, attempt: job.attempt, status, runs: run.previousRuns + 1 });
     return "skipped";
   }

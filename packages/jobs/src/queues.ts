@@ -5,6 +5,7 @@ export const QUEUES = {
   initiatePayment: "payment-initiate",
   refundPayment: "payment-refund",
   pendingDeadline: "pending-deadline",
+  reconcilePayments: "payment-reconcile",
 } as const;
 
 export interface InitiatePaymentJob {

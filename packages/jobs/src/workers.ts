@@ -5,6 +5,7 @@ import type { PaymentClient } from "./payment-client.ts";
 import { initiatePayment, refundPayment } from "./payment-jobs.ts";
 import { type DeadlineSweepOptions, sweepPendingDeadline } from "./pending-deadline.ts";
 import { type InitiatePaymentJob, QUEUES, type RefundPaymentJob } from "./queues.ts";
+import { type ReconcileOptions, type ReconcileReport, reconcilePayments } from "./reconcile-payments.ts";
 
 export interface SagaWorkerOptions {
   readonly pool: Pool;
@@ -18,6 +19,12 @@ export interface SagaWorkerOptions {
   readonly deadlineCron?: string;
   /** Observers for metrics. */
   readonly onJob?: (queue: string, outcome: string, seconds: number) => void;
+  /** Payment reconciliation (pg-boss schedule, one run at a time across all instances). */
+  readonly reconcile?: {
+    readonly cron: string;
+    readonly options: Omit<ReconcileOptions, "dryRun" | "onProgress">;
+    readonly onReport?: (report: ReconcileReport) => void;
+  };
 }
 
 /** Registers the PaymentInitiator, the refund worker and the deadline schedule on `boss`. */
@@ -57,9 +64,21 @@ export async function startSagaWorkers(boss: PgBoss, options: SagaWorkerOptions)
     if (cancelled > 0) options.logger.info("pending orders timed out", { cancelled });
   });
   await boss.schedule(QUEUES.pendingDeadline, options.deadlineCron ?? "* * * * *");
+  const reconcile = options.reconcile;
+  if (reconcile) {
+    await boss.work(QUEUES.reconcilePayments, { pollingIntervalSeconds: 1 }, async () => {
+      const report = await reconcilePayments(deps, reconcile.options);
+      reconcile.onReport?.(report);
+      if (report.findings.length > 0) {
+        options.logger.warn("payment reconciliation found mismatches", { checked: report.checked, findings: report.findings.length });
+      }
+    });
+    await boss.schedule(QUEUES.reconcilePayments, reconcile.cron);
+  }
   return async () => {
     await boss.offWork(QUEUES.initiatePayment, { wait: true });
     await boss.offWork(QUEUES.refundPayment, { wait: true });
     await boss.offWork(QUEUES.pendingDeadline, { wait: true });
+    if (reconcile) await boss.offWork(QUEUES.reconcilePayments, { wait: true });
   };
 }

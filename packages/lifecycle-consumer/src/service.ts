@@ -33,6 +33,13 @@ export interface LifecycleConsumerConfig {
   readonly maxPaymentAttempts: number;
   readonly pendingDeadlineMs: number;
   readonly deadlineCron: string;
+  /** Payment reconciliation: schedule and thresholds (docs/lifecycle.md). */
+  readonly reconcile: {
+    readonly cron: string;
+    readonly minAgeMs: number;
+    readonly pendingBoundMs: number;
+    readonly lookbackMs: number;
+  };
   /** Seconds between pg-boss schedule evaluations (bounds the deadline sweep's lateness). */
   readonly cronCheckSeconds?: number;
   readonly chunkSize: number;
@@ -92,6 +99,23 @@ export async function startLifecycleConsumer(config: LifecycleConsumerConfig, lo
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  const reconcileChecked = new prometheus.Counter({
+    name: "consumer_payment_reconcile_checked_total",
+    help: "Orders compared with the payment service's record by reconciliation",
+    registers: [registry],
+  });
+  const reconcileMismatches = new prometheus.Counter({
+    name: "consumer_payment_reconcile_mismatches_total",
+    help: "Disagreements between an order's payment and the payment service's record, by kind",
+    labelNames: ["mismatch"],
+    registers: [registry],
+  });
+  const reconcileRepairs = new prometheus.Counter({
+    name: "consumer_payment_reconcile_repairs_total",
+    help: "What reconciliation did about each mismatch (repaired, reported for a human, failed and retried next run)",
+    labelNames: ["mismatch", "result"],
+    registers: [registry],
+  });
   let stopWorkers: (() => Promise<void>) | null = null;
   if (config.runJobWorkers) {
     const { policy, breaker } = buildCallPolicy(config.paymentPolicy);
@@ -103,6 +127,21 @@ export async function startLifecycleConsumer(config: LifecycleConsumerConfig, lo
       deadline: { deadlineMs: config.pendingDeadlineMs, apply },
       deadlineCron: config.deadlineCron,
       onJob: (queue, outcome, seconds) => jobSeconds.observe({ queue, outcome }, seconds),
+      reconcile: {
+        cron: config.reconcile.cron,
+        options: {
+          minAgeMs: config.reconcile.minAgeMs,
+          pendingBoundMs: config.reconcile.pendingBoundMs,
+          lookbackMs: config.reconcile.lookbackMs,
+        },
+        onReport: (report) => {
+          reconcileChecked.inc(report.checked);
+          for (const f of report.findings) {
+            reconcileMismatches.inc({ mismatch: f.mismatch });
+            reconcileRepairs.inc({ mismatch: f.mismatch, result: f.result });
+          }
+        },
+      },
     });
   }
 

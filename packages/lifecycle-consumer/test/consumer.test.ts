@@ -38,6 +38,7 @@ const configFor = (topics: ReturnType<typeof uniqueTopics>, groupId: string): Li
   maxPaymentAttempts: 3,
   pendingDeadlineMs: 3_600_000,
   deadlineCron: "0 0 * * *",
+  reconcile: { cron: "0 0 * * *", minAgeMs: 30_000, pendingBoundMs: 120_000, lookbackMs: 3_600_000 },
   chunkSize: 100,
   partitionsConcurrently: 3,
   poolMax: 6,

@@ -1,8 +1,7 @@
 import { createPool } from "@orders/db";
 import { createRecordSender, DEFAULT_TOPIC_NAMES, parseBrokers } from "@orders/kafka";
 import { createPublisher, enqueueReplay, type ReplayRequest, replay } from "@orders/outbox-relay";
-import { buildCallPolicy } from "@orders/runtime";
-import { createProgress } from "./progress.ts";
+import { buildCallPolicy, createProgress } from "@orders/runtime";
 
 export async function runReplay(
   databaseUrl: string,

@@ -6,4 +6,5 @@ export * from "./orders.ts";
 export * from "./outbox.ts";
 export * from "./processed-messages.ts";
 export type { Query } from "./query.ts";
+export * from "./reconciliation.ts";
 export * from "./replication.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createProgress, progressLine } from "./progress.ts";
+import { createProgress, progressLine } from "../src/progress.ts";
 
 const sink = () => {
   const lines: string[] = [];

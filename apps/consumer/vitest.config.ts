@@ -1,0 +1,3 @@
+import { withDatabase } from "../../vitest.shared.ts";
+
+export default withDatabase({ timeoutMs: 60_000 });
