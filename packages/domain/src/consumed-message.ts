@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import type { LifecycleEvent } from "./lifecycle/decide.ts";
+import { isStorableText } from "./schemas/common.ts";
 import { CONSUMED_EVENT_SCHEMAS, type ConsumedEvent, isConsumedEventName } from "./schemas/events.ts";
 
 /** What a consumed record says once its envelope and payload are checked (DESIGN §5). */
@@ -57,8 +58,9 @@ export function parseConsumedRecord(record: RawRecord): ParsedMessage {
   if (type === undefined) return poison("UNKNOWN_TYPE", "no ce_type header and no `type` field");
   if (!isConsumedEventName(type)) return poison("UNKNOWN_TYPE", `unknown event type ${JSON.stringify(type).slice(0, 100)}`);
   const id = record.ceId ?? (typeof body.id === "string" ? body.id : undefined);
-  if (id === undefined || id.length === 0 || id.length > 200)
-    return poison("MISSING_ID", "no usable ce_id header or `id` field (1–200 chars)");
+  // The id is stored in processed_messages: text PostgreSQL refuses (NUL) is no usable id.
+  if (id === undefined || id.length === 0 || id.length > 200 || !isStorableText(id))
+    return poison("MISSING_ID", "no usable ce_id header or `id` field (1–200 storable chars)");
   const result = v.safeParse(CONSUMED_EVENT_SCHEMAS[type], json);
   if (!result.success) {
     const issues = result.issues.map((i) => `${v.getDotPath(i) ?? "(root)"}: ${i.message}`).join("; ");

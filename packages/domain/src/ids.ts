@@ -26,7 +26,12 @@ export function uuidv7(now: number = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * Any case (RFC 9562 §4: UUIDs compare case-insensitively on input); spelled out instead of an
+ * `i` flag because JSON Schema / OpenAPI patterns carry no flags — the documents generated from
+ * this regex must accept what the code accepts.
+ */
+export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 export const isUuid = (value: string): boolean => UUID_PATTERN.test(value);
 
 /** Milliseconds encoded in a UUIDv7. */

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { CurrencySchema, ExternalIdSchema, IsoTimestampSchema, MoneySchema, UuidSchema } from "./common.ts";
+import { CurrencySchema, ExternalIdSchema, IsoTimestampSchema, MoneySchema, storableText, TextSchema, UuidSchema } from "./common.ts";
 import { PAYMENT_METHODS } from "./order-request.ts";
 
 /*
@@ -22,7 +22,7 @@ export const OrderCreatedSchema = v.strictObject({
   ),
   totalAmount: MoneySchema,
   currency: CurrencySchema,
-  shippingAddress: v.string(),
+  shippingAddress: TextSchema,
   paymentMethod: v.picklist(PAYMENT_METHODS),
   createdAt: IsoTimestampSchema,
 });
@@ -38,7 +38,7 @@ export const OrderConfirmedSchema = v.strictObject({
 export const OrderCancelledSchema = v.strictObject({
   orderId: UuidSchema,
   userId: ExternalIdSchema,
-  reason: v.string(),
+  reason: TextSchema,
   /** Whether a captured payment will be refunded (the inventory side always releases). */
   refund: v.boolean(),
   cancelledAt: IsoTimestampSchema,
@@ -59,23 +59,23 @@ export type ProducedEventName = keyof typeof PRODUCED_EVENT_SCHEMAS;
 
 const envelope = {
   /** Fallbacks when the record has no ce_id / ce_type headers. */
-  id: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))),
-  type: v.optional(v.string()),
+  id: v.optional(v.pipe(v.string(), storableText(), v.minLength(1), v.maxLength(200))),
+  type: v.optional(TextSchema),
   orderId: UuidSchema,
 };
 
 export const InventoryReservedSchema = v.looseObject({ ...envelope });
-export const InventoryFailureSchema = v.looseObject({ ...envelope, reason: v.pipe(v.string(), v.maxLength(1000)) });
+export const InventoryFailureSchema = v.looseObject({ ...envelope, reason: v.pipe(v.string(), storableText(), v.maxLength(1000)) });
 export const InventoryReleasedSchema = v.looseObject({ ...envelope });
-export const PaymentSuccessSchema = v.looseObject({ ...envelope, paymentId: v.string(), amount: MoneySchema });
+export const PaymentSuccessSchema = v.looseObject({ ...envelope, paymentId: TextSchema, amount: MoneySchema });
 export const PaymentFailedSchema = v.looseObject({
   ...envelope,
-  reason: v.pipe(v.string(), v.maxLength(1000)),
+  reason: v.pipe(v.string(), storableText(), v.maxLength(1000)),
   retryable: v.boolean(),
   attempt: v.pipe(v.number(), v.integer(), v.minValue(1)),
 });
-export const PaymentRefundedSchema = v.looseObject({ ...envelope, paymentId: v.string(), amount: MoneySchema });
-export const OrderShippedSchema = v.looseObject({ ...envelope, trackingId: v.string() });
+export const PaymentRefundedSchema = v.looseObject({ ...envelope, paymentId: TextSchema, amount: MoneySchema });
+export const OrderShippedSchema = v.looseObject({ ...envelope, trackingId: TextSchema });
 export const OrderDeliveredSchema = v.looseObject({ ...envelope });
 
 export const CONSUMED_EVENT_SCHEMAS = {

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ExternalIdSchema } from "./common.ts";
+import { ExternalIdSchema, storableText } from "./common.ts";
 
 export const PAYMENT_METHODS = ["card", "upi", "netbanking", "wallet", "cod"] as const;
 export const MAX_ITEMS = 100;
@@ -15,7 +15,7 @@ export const CreateOrderRequestSchema = v.pipe(
   v.strictObject({
     userId: ExternalIdSchema,
     items: v.pipe(v.array(OrderItemRequestSchema), v.minLength(1), v.maxLength(MAX_ITEMS)),
-    shippingAddress: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(500)),
+    shippingAddress: v.pipe(v.string(), storableText(), v.trim(), v.minLength(1), v.maxLength(500)),
     paymentMethod: v.picklist(PAYMENT_METHODS),
   }),
   v.forward(
