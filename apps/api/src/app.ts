@@ -8,6 +8,7 @@ import { type ApiMetrics, createApiMetrics } from "./metrics.ts";
 import { type AuthOptions, authMiddleware } from "./middleware/auth.ts";
 import { observe } from "./middleware/observe.ts";
 import { errorHandler, notFoundHandler } from "./middleware/problem.ts";
+import { closeIfBodyUnread } from "./middleware/unread-body.ts";
 import { DOCS_PAGE } from "./openapi/docs-page.ts";
 import { buildOpenApiDocument } from "./openapi/document.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -49,6 +50,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   const openapi = JSON.stringify(buildOpenApiDocument());
 
   app.use("*", observe(metrics));
+  app.use("*", closeIfBodyUnread());
   app.route("/", healthRoutes({ pool: deps.pool, registry: deps.registry, isDraining: deps.isDraining ?? (() => false) }));
   app.get("/openapi.json", (c) => c.body(openapi, 200, { "Content-Type": "application/json" }));
   app.get("/docs", (c) => c.html(DOCS_PAGE));

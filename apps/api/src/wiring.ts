@@ -1,3 +1,4 @@
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createPool, deleteExpiredIdempotencyKeys, type Pool, type SessionTimeouts } from "@orders/db";
@@ -8,6 +9,7 @@ import type { ApiConfig } from "./config.ts";
 import { createInventoryClient } from "./inventory-client.ts";
 import { createJwksCache } from "./jwks-cache.ts";
 import type { AsymmetricAlg, AuthOptions } from "./middleware/auth.ts";
+import { answerClientError } from "./middleware/client-error.ts";
 import { buildInventoryPolicy, inventoryPolicyOptions } from "./policies.ts";
 
 export function authOptionsFrom(config: ApiConfig): AuthOptions {
@@ -76,28 +78,69 @@ export function createApi(
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
-  /** Stops accepting, lets in-flight requests finish, closes idle keep-alive sockets. */
+  /** True once drain() began: every response says `Connection: close`. */
+  readonly draining: boolean;
+  /**
+   * Graceful stop (issue 12, defect 3): keeps accepting for `drainMs` (load balancers see
+   * /readyz fail and move away) while every response closes its connection after itself, so
+   * clients open fresh connections instead of reusing one the server is about to close; idle
+   * keep-alive sockets expire on their own timeout meanwhile. Then stops listening, lets the
+   * requests in flight finish, and resets what is left only after `timeoutMs`.
+   */
+  drain(options: { drainMs: number; timeoutMs?: number }): Promise<void>;
+  /** drain() without the window (tests). */
   close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  /** Idle keep-alive sockets close after this long (node's default: 5 s); keep it below the drain window. */
+  readonly keepAliveTimeoutMs?: number;
 }
 
 export async function listen(
   fetch: (req: Request) => Response | Promise<Response>,
   port: number,
   hostname: string,
+  options: ListenOptions = {},
 ): Promise<RunningServer> {
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch, port, hostname }, () => resolve(s));
   });
+  const http = server as unknown as HttpServer;
+  if (options.keepAliveTimeoutMs !== undefined) http.keepAliveTimeout = options.keepAliveTimeoutMs;
+  // Parser errors (431, malformed requests) answer problem+json instead of Node's bare status line.
+  http.on("clientError", answerClientError);
+  let draining = false;
+  // First listener, so the header is in place before @hono/node-server writes the response.
+  http.prependListener("request", (_req: IncomingMessage, res: ServerResponse) => {
+    if (draining) res.setHeader("Connection", "close");
+  });
   const address = server.address() as AddressInfo;
   const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
+  let closing: Promise<void> | undefined;
+  const drain = ({ drainMs, timeoutMs = 20_000 }: { drainMs: number; timeoutMs?: number }) => {
+    draining = true;
+    closing ??= (async () => {
+      if (drainMs > 0) await new Promise((r) => setTimeout(r, drainMs));
+      const closed = new Promise<void>((resolve, reject) => http.close((error) => (error ? reject(error) : resolve())));
+      http.closeIdleConnections();
+      const hardStop = setTimeout(() => http.closeAllConnections(), timeoutMs);
+      try {
+        await closed;
+      } finally {
+        clearTimeout(hardStop);
+      }
+    })();
+    return closing;
+  };
   return {
     port: address.port,
     url: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-      }),
+    get draining() {
+      return draining;
+    },
+    drain,
+    close: () => drain({ drainMs: 0 }),
   };
 }
 
