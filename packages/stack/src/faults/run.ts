@@ -130,9 +130,23 @@ async function driveRun(
 
   // Faults on one target run one after the other; different targets overlap freely.
   const busy = new Map<string, Promise<void>>();
+  const active = new Set<string>();
   const injected: InjectedFault[] = [];
-  const runFault = async (f: PlannedFault) => {
-    await sleep(Math.max(0, f.atMs - (Date.now() - runStart)));
+  const runFault = async (planned: PlannedFault) => {
+    await sleep(Math.max(0, planned.atMs - (Date.now() - runStart)));
+    let f = planned;
+    // An app instance still in an earlier fault: take a free instance of the same role rather
+    // than wait (a pause aimed at an outage must fall inside it).
+    const [role] = f.target.split("-");
+    if (active.has(f.target) && (role === "api" || role === "relay" || role === "consumer")) {
+      const count = role === "api" ? stack.apis.length : role === "relay" ? stack.relays.length : stack.consumers.length;
+      const free = Array.from({ length: count }, (_, i) => `${role}-${i + 1}`).find((t) => !active.has(t));
+      if (free) {
+        log(`[faults] ${clock.stamp()} ${f.target} is busy; ${f.kind} goes to ${free}`);
+        f = { ...f, target: free };
+      }
+    }
+    active.add(f.target);
     const prior = busy.get(f.target) ?? Promise.resolve();
     const mine = prior.then(async () => {
       const startedMs = Date.now() - runStart;
@@ -146,6 +160,7 @@ async function driveRun(
       }
       const endedMs = Date.now() - runStart;
       injected.push({ planned: f, startedMs, endedMs, note, ...(openTransaction ? { openTransaction } : {}) });
+      active.delete(f.target);
       log(`[faults] ${clock.stamp()} done   ${f.kind} ${f.target}: ${note}`);
     });
     busy.set(f.target, mine);
