@@ -16,6 +16,13 @@ const SEEDS = (process.env.FAULT_SEEDS ?? "101,202,303").split(",").map((s) => N
 const ORDERS = Number(process.env.FAULT_ORDERS ?? 1_000);
 const WINDOW_MS = Number(process.env.FAULT_WINDOW_S ?? 75) * 1_000;
 
+/**
+ * Violation kinds the code at this commit still shows, each with the part of issue 10 that is to
+ * remove it. They are printed as KNOWN OPEN and do not fail the test; every other violation
+ * does. The goal is an empty map: delete an entry the moment its fix lands.
+ */
+const KNOWN_OPEN: Readonly<Record<string, string>> = {};
+
 let servers: FaultServers;
 
 // Its own PostgreSQL and Kafka: this file crashes them, so never the servers other files share.
@@ -44,8 +51,12 @@ describe("fault suite: every fault class at seeded random times", () => {
       expect(new Set(report.injected.map((i) => i.planned.kind))).toEqual(new Set(FAULT_KINDS));
       expect(report.injected.filter((i) => i.note.startsWith("failed"))).toEqual([]);
       expect(report.placed).toBe(ORDERS);
-      expect(report.problems).toEqual([]);
-      expect(report.violations.map((v) => `${v.kind} ${v.orderId ?? ""}: ${v.detail}`)).toEqual([]);
+      const open = report.violations.filter((v) => KNOWN_OPEN[v.kind]);
+      for (const v of open) console.warn(`KNOWN OPEN (${KNOWN_OPEN[v.kind]}): ${v.kind} ${v.orderId ?? ""}: ${v.detail}`);
+      // The checker's own problems repeat a known-open money violation ("cancelled but payment still PENDING").
+      const openOrders = new Set(open.map((v) => v.orderId));
+      expect(report.problems.filter((p) => !openOrders.has(p.split(":")[0] ?? ""))).toEqual([]);
+      expect(report.violations.filter((v) => !KNOWN_OPEN[v.kind]).map((v) => `${v.kind} ${v.orderId ?? ""}: ${v.detail}`)).toEqual([]);
     }, 540_000);
   }
 });
