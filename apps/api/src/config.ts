@@ -39,6 +39,12 @@ export const ApiConfigSchema = v.pipe(
     BODY_LIMIT_BYTES: env.int(65_536, 1_024, 10_485_760),
     CE_SOURCE: env.string("/order-service/api"),
     SHUTDOWN_TIMEOUT_MS: env.int(20_000, 0, 600_000),
+    // Graceful stop: /readyz fails at once, the listener keeps accepting this long (every
+    // response closing its connection), then closes and lets in-flight requests finish.
+    SHUTDOWN_DRAIN_MS: env.int(6_000, 0, 600_000),
+    // Idle keep-alive sockets close after this; below SHUTDOWN_DRAIN_MS so none is left open
+    // (and reset) when the listener closes.
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: env.int(5_000, 100, 600_000),
   }),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
@@ -51,6 +57,10 @@ export const ApiConfigSchema = v.pipe(
     else if (c.JWT_SECRET && !(HMAC_ALGS as readonly string[]).includes(alg)) issue("JWT_ALG", "must be HS256/HS384/HS512 with JWT_SECRET");
     else if (c.JWKS_URL && (HMAC_ALGS as readonly string[]).includes(alg))
       issue("JWT_ALG", "must be an asymmetric algorithm with JWKS_URL");
+    if (c.SHUTDOWN_TIMEOUT_MS > 0 && c.SHUTDOWN_DRAIN_MS >= c.SHUTDOWN_TIMEOUT_MS)
+      issue("SHUTDOWN_DRAIN_MS", "must be below SHUTDOWN_TIMEOUT_MS");
+    if (c.SHUTDOWN_DRAIN_MS > 0 && c.HTTP_KEEP_ALIVE_TIMEOUT_MS >= c.SHUTDOWN_DRAIN_MS)
+      issue("HTTP_KEEP_ALIVE_TIMEOUT_MS", "must be below SHUTDOWN_DRAIN_MS (idle connections must expire within the drain window)");
   }),
 );
 

@@ -50,10 +50,15 @@ let draining = false;
 const api = createApi(config, logger, { pool, isDraining: () => draining, enqueueFollowUps: orderFollowUpEnqueuer(jobs, "api") });
 shutdown.onShutdown("idempotency clean-up", scheduleIdempotencyCleanup(pool, config.IDEMPOTENCY_CLEANUP_INTERVAL_MS, logger));
 
-const server = await listen(api.app.fetch, config.PORT, config.HOST);
+const server = await listen(api.app.fetch, config.PORT, config.HOST, { keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS });
+// Runs first (steps run last-registered first): /readyz turns 503 at once, the listener keeps
+// accepting for the drain window, then in-flight requests finish before the pool closes.
 shutdown.onShutdown("http server", async () => {
   draining = true;
-  await server.close();
+  logger.info("draining http", { drainMs: config.SHUTDOWN_DRAIN_MS });
+  // In-flight requests get what is left of the step's SHUTDOWN_TIMEOUT_MS, then are reset.
+  const inFlightMs = Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - config.SHUTDOWN_DRAIN_MS - 500);
+  await server.drain({ drainMs: config.SHUTDOWN_DRAIN_MS, timeoutMs: inFlightMs });
 });
 logger.info("api listening", { url: server.url, inventory: config.INVENTORY_URL });
 announceListening("api", server.url);
