@@ -26,6 +26,7 @@ export const ApiConfigSchema = v.pipe(
     JWT_ISSUER: optionalTrimmed(),
     JWT_AUDIENCE: optionalTrimmed(),
     JWKS_CACHE_SECONDS: env.int(300, 0, 86_400),
+    JWT_LEEWAY_SECONDS: env.int(30, 0, 300),
     INVENTORY_URL: env.url("http://127.0.0.1:4001"),
     INVENTORY_TIMEOUT_MS: env.int(1_000, 1, 60_000),
     INVENTORY_RETRIES: env.int(2, 0, 10),

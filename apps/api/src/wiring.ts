@@ -16,6 +16,7 @@ export function authOptionsFrom(config: ApiConfig): AuthOptions {
   const claims = {
     ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
     ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
+    leewaySeconds: config.JWT_LEEWAY_SECONDS,
   };
   if (config.JWT_SECRET) {
     return { kind: "hmac", secret: config.JWT_SECRET, alg: (config.JWT_ALG ?? "HS256") as "HS256", ...claims };

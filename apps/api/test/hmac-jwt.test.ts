@@ -25,7 +25,7 @@ describe("hmacJwtVerifier", () => {
   it("rejects another algorithm, alg none, a foreign typ, crit, and a bad or missing signature", async () => {
     expect(() => verify(forge({ alg: "HS512", typ: "JWT" }, claims, "sha512"), now)).toThrow();
     expect(() => verify(`${b64({ alg: "none" })}.${b64(claims)}.`, now)).toThrow();
-    expect(() => verify(forge({ alg: "HS256", typ: "at+jwt" }, claims), now)).toThrow();
+    expect(() => verify(forge({ alg: "HS256", typ: "dpop+jwt" }, claims), now)).toThrow();
     expect(() => verify(forge({ alg: "HS256", crit: ["x"] }, claims), now)).toThrow();
     const good = await sign(claims, SECRET, "HS256");
     // A character inside the signature (the last one carries unused bits).

@@ -1,10 +1,10 @@
 import { AppError, EXTERNAL_ID_PATTERN } from "@orders/domain";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { jwk } from "hono/jwk";
 import type { HonoJsonWebKey } from "hono/utils/jwt/jws";
 import type { AppEnv } from "../env.ts";
 import { hmacJwt } from "./hmac-jwt.ts";
+import { type AsymmetricAlg, jwksJwt } from "./jwks-jwt.ts";
 import { withHeaders } from "./problem.ts";
 
 export const AUTH_REALM = "orders";
@@ -12,9 +12,14 @@ export const AUTH_REALM = "orders";
 export type AuthOptions = (
   | { readonly kind: "hmac"; readonly secret: string; readonly alg: "HS256" | "HS384" | "HS512" }
   | { readonly kind: "jwks"; readonly keys: () => Promise<JsonWebKeyWithKid[]>; readonly alg: AsymmetricAlg }
-) & { readonly issuer?: string; readonly audience?: string };
+) & {
+  readonly issuer?: string;
+  readonly audience?: string;
+  /** Clock skew allowed on exp/nbf/iat (default 0 here; JWT_LEEWAY_SECONDS, default 30, in the app). */
+  readonly leewaySeconds?: number;
+};
 
-export type AsymmetricAlg = "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512" | "EdDSA";
+export type { AsymmetricAlg };
 export type JsonWebKeyWithKid = HonoJsonWebKey;
 
 /** A 401 with the challenge header the problem mapper puts on the response. */
@@ -25,30 +30,23 @@ const invalidToken = (detail: string) =>
   unauthorized(detail, `Bearer realm="${AUTH_REALM}", error="invalid_token", error_description="${detail}"`);
 
 /**
- * Bearer JWT auth: HMAC tokens through hmac-jwt.ts (hono's jwt middleware semantics on a key
- * created once), asymmetric ones through hono's jwk middleware and the JWKS cache: the algorithm is pinned by
- * configuration (a token's own `alg` never chooses it), `exp` is required (hono checks it
- * only when present), `iss`/`aud` are checked when configured, `sub` must be a user id.
+ * Bearer JWT auth: HMAC tokens through hmac-jwt.ts, asymmetric ones through jwks-jwt.ts and
+ * the JWKS cache (a `kid`-less token is verified with a single-key set's key). The algorithm
+ * is pinned by configuration (a token's own `alg` never chooses it), `typ` is JWT or RFC 9068
+ * `at+jwt`, `exp` is required, exp/nbf/iat allow `leewaySeconds` of clock skew, `iss`/`aud` are
+ * checked when configured, `sub` must be a user id.
  * Sets `user` = { id: sub, admin: role === "admin" }.
  */
 export function authMiddleware(options: AuthOptions): MiddlewareHandler<AppEnv> {
-  const verification = {
-    exp: true,
-    nbf: true,
-    iat: true,
-    ...(options.issuer ? { iss: options.issuer } : {}),
-    ...(options.audience ? { aud: options.audience } : {}),
+  const claims = {
+    ...(options.issuer ? { issuer: options.issuer } : {}),
+    ...(options.audience ? { audience: options.audience } : {}),
+    leewaySeconds: options.leewaySeconds ?? 0,
   };
   const verify: MiddlewareHandler =
     options.kind === "hmac"
-      ? hmacJwt({
-          secret: options.secret,
-          alg: options.alg,
-          realm: AUTH_REALM,
-          ...(options.issuer ? { issuer: options.issuer } : {}),
-          ...(options.audience ? { audience: options.audience } : {}),
-        })
-      : jwk({ keys: () => options.keys(), alg: [options.alg], realm: AUTH_REALM, verification });
+      ? hmacJwt({ secret: options.secret, alg: options.alg, realm: AUTH_REALM, ...claims })
+      : jwksJwt({ keys: () => options.keys(), alg: options.alg, realm: AUTH_REALM, ...claims });
 
   return async (c, next) => {
     try {
@@ -58,7 +56,7 @@ export function authMiddleware(options: AuthOptions): MiddlewareHandler<AppEnv> 
         const challenge = error.res?.headers.get("WWW-Authenticate") ?? `Bearer realm="${AUTH_REALM}"`;
         throw unauthorized(error.message === "Unauthorized" ? "invalid or expired token" : error.message, challenge, error);
       }
-      // Only the key fetch throws anything else (hono rethrows plain Errors from `keys`).
+      // Only the key fetch throws anything else (bearer.ts lets it through).
       throw new AppError("DEPENDENCY_UNAVAILABLE", "signing keys unavailable", { retriable: true, cause: error });
     }
     const payload = c.get("jwtPayload" as never) as Record<string, unknown> | undefined;

@@ -1,0 +1,150 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { type RunningInventory, startInventorySimulator } from "@orders/simulators";
+import { freshDatabase, type TestDatabase } from "@orders/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderBody } from "./support/harness.ts";
+import { AUDIENCE, ISSUER, SECRET, token } from "./support/tokens.ts";
+
+/*
+ * Issue 12, defect 3: SIGTERM with ≥ 100 requests in flight loses none. The real process
+ * (src/main.ts), 20 times. A "load balancer" polls /readyz and stops sending once it fails;
+ * 100 clients loop on keep-alive connections until then. Every request a client sent must get
+ * an HTTP answer (no ECONNRESET, no refused connection, no 5xx), and the process exits 0.
+ */
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const REPETITIONS = Number(process.env.SHUTDOWN_REPETITIONS ?? 20);
+const CLIENTS = 100;
+let db: TestDatabase;
+let sim: RunningInventory;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  db = await freshDatabase("shutdown");
+  sim = await startInventorySimulator();
+  sim.faults.update({ latencyMs: 150 }); // creates stay in flight across the signal
+});
+afterAll(async () => {
+  await sim.close();
+  await db.drop();
+});
+
+const env = () => ({
+  PATH: process.env.PATH ?? "",
+  DATABASE_URL: db.url,
+  DATABASE_POOL_MAX: "30",
+  JWT_SECRET: SECRET,
+  JWT_ISSUER: ISSUER,
+  JWT_AUDIENCE: AUDIENCE,
+  INVENTORY_URL: sim.url,
+  INVENTORY_TIMEOUT_MS: "5000",
+  PORT: "0",
+  HOST: "127.0.0.1",
+  LOG_LEVEL: "warn",
+  // A short window keeps 20 repetitions fast; the keep-alive timeout stays below it.
+  SHUTDOWN_DRAIN_MS: "700",
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: "400",
+  RATE_LIMIT_ENABLED: "false",
+});
+
+async function start(): Promise<{ child: ChildProcess; url: string; exit: Promise<number | null> }> {
+  const child = spawn(process.execPath, [MAIN], { env: env(), stdio: ["ignore", "ignore", "pipe", "ipc"] });
+  let stderr = "";
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+  });
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    // announceListening() tells the parent over IPC once the port is bound.
+    child.on("message", (m: { type?: string; url?: string }) => {
+      if (m?.type === "listening" && m.url) resolve(m.url);
+    });
+    void exit.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
+  });
+  return { child, url, exit };
+}
+
+interface Round {
+  readonly inFlightAtSignal: number;
+  readonly sent: number;
+  readonly answered: number;
+  readonly lost: string[];
+  readonly exitCode: number | null;
+}
+
+async function round(n: number, tokens: string[]): Promise<Round> {
+  const p = await start();
+  let stop = false;
+  let inFlight = 0;
+  let sent = 0;
+  let answered = 0;
+  const lost: string[] = [];
+  const one = async (client: number, i: number) => {
+    const create = i % 2 === 0;
+    const init: RequestInit = create
+      ? {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${tokens[client % tokens.length]}`,
+            "content-type": "application/json",
+            "idempotency-key": `r${n}-c${client}-${i}`,
+          },
+          body: JSON.stringify(orderBody(`sd-${client % tokens.length}`)),
+        }
+      : { headers: { authorization: `Bearer ${tokens[client % tokens.length]}` } };
+    const path = create ? "/api/orders" : `/api/orders/user/sd-${client % tokens.length}?limit=5`;
+    sent++;
+    inFlight++;
+    try {
+      const res = await fetch(`${p.url}${path}`, init);
+      await res.arrayBuffer();
+      if (res.status >= 500) lost.push(`${path} → ${res.status}`);
+      else answered++;
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      lost.push(`${path} → ${cause?.code ?? cause?.message ?? String(error)}`);
+    } finally {
+      inFlight--;
+    }
+  };
+  const clients = Array.from({ length: CLIENTS }, async (_, client) => {
+    for (let i = 0; !stop; i++) await one(client, i);
+  });
+  // Until every client has a request out and the connections are warm (keep-alive reuse).
+  while (sent < CLIENTS * 3) await sleep(10);
+  const inFlightAtSignal = inFlight;
+  p.child.kill("SIGTERM");
+  // The load balancer: stops sending as soon as readiness fails.
+  for (;;) {
+    const ready = await fetch(`${p.url}/readyz`)
+      .then((r) => r.status)
+      .catch(() => 0);
+    if (ready !== 200) break;
+    await sleep(20);
+  }
+  stop = true;
+  await Promise.all(clients);
+  const exitCode = await p.exit;
+  return { inFlightAtSignal, sent, answered, lost, exitCode };
+}
+
+describe("graceful shutdown under load (issue 12, defect 3)", () => {
+  it(`loses none of ≥ ${CLIENTS} in-flight requests on SIGTERM, ${REPETITIONS} times over`, { timeout: 170_000 }, async () => {
+    const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => token(`sd-${i}`)));
+    const rounds: Round[] = [];
+    for (let n = 0; n < REPETITIONS; n++) rounds.push(await round(n, tokens));
+    const summary = rounds.map((r, n) => ({ n, inFlight: r.inFlightAtSignal, sent: r.sent, lost: r.lost.length, exit: r.exitCode }));
+    console.log(
+      `shutdown: ${rounds.length} rounds, ${rounds.reduce((a, r) => a + r.sent, 0)} requests, ` +
+        `min in flight at SIGTERM ${Math.min(...rounds.map((r) => r.inFlightAtSignal))}, ` +
+        `lost ${rounds.reduce((a, r) => a + r.lost.length, 0)} in ${rounds.filter((r) => r.lost.length > 0).length} rounds`,
+    );
+    const failed = rounds.flatMap((r, n) => r.lost.slice(0, 3).map((l) => `round ${n}: ${l}`));
+    expect(failed, JSON.stringify(summary)).toEqual([]);
+    for (const r of rounds) {
+      expect(r.inFlightAtSignal).toBeGreaterThanOrEqual(CLIENTS);
+      expect(r.exitCode).toBe(0);
+      expect(r.answered).toBe(r.sent);
+    }
+  });
+});
