@@ -2,14 +2,16 @@ import type { Pool } from "@orders/db";
 import type { Logger } from "@orders/runtime";
 import { Hono } from "hono";
 import type { Registry } from "prom-client";
+import { type CorsSettings, installEdge } from "./edge.ts";
 import type { AppEnv } from "./env.ts";
 import type { InventoryClient } from "./inventory-client.ts";
 import { type ApiMetrics, createApiMetrics } from "./metrics.ts";
 import { type AuthOptions, authMiddleware } from "./middleware/auth.ts";
 import { observe } from "./middleware/observe.ts";
 import { errorHandler, notFoundHandler } from "./middleware/problem.ts";
+import { type RateLimiters, userRateLimit } from "./middleware/rate-limit.ts";
 import { closeIfBodyUnread } from "./middleware/unread-body.ts";
-import { DOCS_PAGE } from "./openapi/docs-page.ts";
+import { docsRoutes } from "./openapi/docs-page.ts";
 import { buildOpenApiDocument } from "./openapi/document.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { orderRoutes } from "./routes/orders.ts";
@@ -28,6 +30,10 @@ export interface AppDeps {
   readonly enqueueFollowUps?: EnqueueCancelFollowUps;
   /** True once shutdown began: /readyz answers 503 so load balancers stop sending. */
   readonly isDraining?: () => boolean;
+  /** CORS for configured origins (default: none). */
+  readonly cors?: CorsSettings;
+  /** Shared rate limits (default: none, for tests that do not test them). */
+  readonly rateLimiters?: RateLimiters;
   /** Inventory breaker state for /metrics (cockatiel CircuitState). */
   readonly breakerState?: () => number;
 }
@@ -51,11 +57,13 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   app.use("*", observe(metrics));
   app.use("*", closeIfBodyUnread());
+  installEdge(app, { ...(deps.cors ? { cors: deps.cors } : {}), ...(deps.rateLimiters ? { rateLimiters: deps.rateLimiters } : {}) });
   app.route("/", healthRoutes({ pool: deps.pool, registry: deps.registry, isDraining: deps.isDraining ?? (() => false) }));
   app.get("/openapi.json", (c) => c.body(openapi, 200, { "Content-Type": "application/json" }));
-  app.get("/docs", (c) => c.html(DOCS_PAGE));
+  app.route("/", docsRoutes());
 
   app.use("/api/*", authMiddleware(deps.auth));
+  if (deps.rateLimiters) app.use("/api/*", userRateLimit(deps.rateLimiters));
   app.route(
     "/api/orders",
     orderRoutes({

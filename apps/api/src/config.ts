@@ -4,6 +4,7 @@ import * as v from "valibot";
 export const HMAC_ALGS = ["HS256", "HS384", "HS512"] as const;
 export const ASYMMETRIC_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
 
+const ORIGIN = /^https?:\/\/[^/\s]+$/;
 const optionalTrimmed = () => v.optional(v.pipe(v.string(), v.trim(), v.minLength(1)));
 
 /**
@@ -46,6 +47,19 @@ export const ApiConfigSchema = v.pipe(
     // Idle keep-alive sockets close after this; below SHUTDOWN_DRAIN_MS so none is left open
     // (and reset) when the listener closes.
     HTTP_KEEP_ALIVE_TIMEOUT_MS: env.int(5_000, 100, 600_000),
+    // Browsers on these exact origins may call the API (comma-separated; empty = no CORS; * = any).
+    CORS_ORIGINS: v.pipe(
+      env.list(""),
+      v.check((list) => list.every((o) => o === "*" || ORIGIN.test(o)), "must be origins like https://shop.example (no path), or *"),
+    ),
+    CORS_MAX_AGE_SECONDS: env.int(600, 0, 86_400),
+    // Shared by every instance (PostgreSQL table rate_limits); fixed windows.
+    RATE_LIMIT_ENABLED: env.bool(true),
+    RATE_LIMIT_WINDOW_SECONDS: env.int(60, 1, 86_400),
+    RATE_LIMIT_PER_ADDRESS: env.int(600, 0, 1_000_000),
+    RATE_LIMIT_PER_USER: env.int(300, 0, 1_000_000),
+    RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: env.int(30, 0, 1_000_000),
+    RATE_LIMIT_TRUST_PROXY_HOPS: env.int(0, 0, 10),
   }),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;

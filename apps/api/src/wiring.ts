@@ -10,6 +10,7 @@ import { createInventoryClient } from "./inventory-client.ts";
 import { createJwksCache } from "./jwks-cache.ts";
 import type { AsymmetricAlg, AuthOptions } from "./middleware/auth.ts";
 import { answerClientError } from "./middleware/client-error.ts";
+import { createRateLimiters, type RateLimiters } from "./middleware/rate-limit.ts";
 import { buildInventoryPolicy, inventoryPolicyOptions } from "./policies.ts";
 
 export function authOptionsFrom(config: ApiConfig): AuthOptions {
@@ -25,12 +26,30 @@ export function authOptionsFrom(config: ApiConfig): AuthOptions {
   return { kind: "jwks", keys, alg: config.JWT_ALG as AsymmetricAlg, ...claims };
 }
 
+/** Rate limits from RATE_LIMIT_* (undefined when RATE_LIMIT_ENABLED=false). */
+export function rateLimitersFrom(config: ApiConfig, pool: Pool, logger?: Logger): RateLimiters | undefined {
+  if (!config.RATE_LIMIT_ENABLED) return undefined;
+  return createRateLimiters(
+    pool,
+    {
+      windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+      perAddress: config.RATE_LIMIT_PER_ADDRESS,
+      perUser: config.RATE_LIMIT_PER_USER,
+      authFailuresPerAddress: config.RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS,
+      trustProxyHops: config.RATE_LIMIT_TRUST_PROXY_HOPS,
+    },
+    logger,
+  );
+}
+
 /** The pool's per-session bounds from DATABASE_*_TIMEOUT_MS (also given to pg-boss' connections). */
 export const sessionTimeoutsFrom = (config: ApiConfig): SessionTimeouts => ({
   statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
   lockTimeoutMs: config.DATABASE_LOCK_TIMEOUT_MS,
   idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
 });
+
+const optionalLimiters = (rateLimiters: RateLimiters | undefined) => (rateLimiters ? { rateLimiters } : {});
 
 export interface ApiInstance extends BuiltApp {
   readonly pool: Pool;
@@ -71,6 +90,8 @@ export function createApi(
     ceSource: config.CE_SOURCE,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     breakerState: () => breaker.state as CircuitState,
+    cors: { origins: config.CORS_ORIGINS, maxAgeSeconds: config.CORS_MAX_AGE_SECONDS },
+    ...(overrides.rateLimiters ? {} : optionalLimiters(rateLimitersFrom(config, pool, logger))),
     ...overrides,
   });
   return { ...built, pool, policyOptions };

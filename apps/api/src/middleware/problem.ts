@@ -50,6 +50,7 @@ const STATUS_MAP: Record<number, { slug: string; title: string }> = {
   405: { slug: "method-not-allowed", title: "Method not allowed" },
   413: { slug: "payload-too-large", title: "Request body too large" },
   415: { slug: "unsupported-media-type", title: "Unsupported media type" },
+  429: { slug: "rate-limited", title: "Too many requests" },
 };
 
 export const problemType = (slug: string) => `/problems/${slug}`;

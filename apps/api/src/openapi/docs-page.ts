@@ -1,36 +1,70 @@
-/**
- * GET /docs: a self-contained page (no CDN assets) that fetches /openapi.json and renders the
- * operations, their parameters, responses and the schemas.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "../env.ts";
+
+/*
+ * GET /docs: Swagger UI (swagger-ui-dist, a maintained renderer) served from this process — no
+ * CDN — with try-it-out against this same origin. No inline script or style, so the page runs
+ * under a strict Content-Security-Policy: everything from 'self', nothing else.
  */
-export const DOCS_PAGE = `<!doctype html>
+const dist = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+const VERSION = (JSON.parse(readFileSync(join(dist, "package.json"), "utf8")) as { version: string }).version;
+const ASSETS = `/docs/assets/${VERSION}`;
+
+export const DOCS_CSP = {
+  defaultSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", "data:"],
+  fontSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  baseUri: ["'none'"],
+  formAction: ["'none'"],
+  frameAncestors: ["'none'"],
+};
+
+const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Order Service API</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-h2{border-bottom:1px solid #ddd;padding-bottom:.2rem}
-.op{border:1px solid #ddd;border-radius:6px;margin:1rem 0;padding:.6rem 1rem}
-.m{display:inline-block;min-width:4rem;font-weight:700;text-transform:uppercase}
-.get{color:#0a6}.post{color:#06c}code,pre{background:#f5f5f5;border-radius:4px}
-pre{padding:.6rem;overflow:auto;font-size:13px}td{padding:0 .8rem 0 0;vertical-align:top}
-</style></head><body>
-<h1 id="title">Order Service API</h1><p id="desc"></p><div id="ops"></div><h2>Schemas</h2><div id="schemas"></div>
-<script>
-const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"})[c]);
-fetch("/openapi.json").then((r) => r.json()).then((doc) => {
-  document.getElementById("title").textContent = doc.info.title + " " + doc.info.version;
-  document.getElementById("desc").textContent = doc.info.description || "";
-  let html = "";
-  for (const [path, item] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(item)) {
-      html += '<div class="op"><span class="m ' + method + '">' + method + "</span> <code>" + esc(path) + "</code> " + esc(op.summary || "");
-      if (op.parameters) html += "<table>" + op.parameters.map((p) => "<tr><td><code>" + esc(p.name) + "</code></td><td>" + p.in + (p.required ? ", required" : "") + "</td><td>" + esc(p.description || "") + "</td></tr>").join("") + "</table>";
-      if (op.requestBody) html += "<div>body: <code>" + esc(JSON.stringify(Object.values(op.requestBody.content)[0].schema)) + "</code></div>";
-      html += "<table>" + Object.entries(op.responses).map(([s, r]) => "<tr><td><b>" + s + "</b></td><td>" + esc(r.description) + "</td></tr>").join("") + "</table></div>";
-    }
-  }
-  document.getElementById("ops").innerHTML = html;
-  document.getElementById("schemas").innerHTML = Object.entries(doc.components.schemas)
-    .map(([n, s]) => "<h3>" + esc(n) + "</h3><pre>" + esc(JSON.stringify(s, null, 2)) + "</pre>").join("");
-});
-</script></body></html>
+<link rel="stylesheet" href="${ASSETS}/swagger-ui.css">
+<link rel="icon" type="image/png" href="${ASSETS}/favicon-32x32.png">
+</head><body><div id="swagger-ui"></div>
+<script src="${ASSETS}/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script>
+</body></html>
 `;
+
+const INIT = `window.ui = SwaggerUIBundle({
+  url: "/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  tryItOutEnabled: true,
+  displayRequestDuration: true,
+  validatorUrl: null,
+  persistAuthorization: false
+});
+`;
+
+const FILES: Record<string, string> = {
+  "swagger-ui.css": "text/css; charset=utf-8",
+  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+  "favicon-32x32.png": "image/png",
+};
+
+export function docsRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const assets = new Map(Object.entries(FILES).map(([name, type]) => [name, { type, body: readFileSync(join(dist, name)) }]));
+  app.use("/docs", secureHeaders({ contentSecurityPolicy: DOCS_CSP, xFrameOptions: "DENY" }));
+  app.get("/docs", (c) => c.html(PAGE, 200, { "Cache-Control": "no-cache" }));
+  app.get("/docs/init.js", (c) => c.body(INIT, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache" }));
+  app.get(`${ASSETS}/:file`, (c) => {
+    const asset = assets.get(c.req.param("file"));
+    if (!asset) return c.notFound();
+    // Versioned path: the content of a URL never changes.
+    return c.body(new Uint8Array(asset.body), 200, { "Content-Type": asset.type, "Cache-Control": "public, max-age=31536000, immutable" });
+  });
+  return app;
+}

@@ -20,6 +20,11 @@ const problem = (description: string, headers?: Record<string, unknown>) => ({
   ...(headers ? { headers } : {}),
 });
 const retryAfter = { "Retry-After": { description: "seconds to wait before retrying", schema: { type: "string", pattern: "^[0-9]+$" } } };
+const rateLimitHeaders = {
+  RateLimit: { description: "the tightest policy's remaining quota and seconds to its reset (IETF draft)", schema: { type: "string" } },
+  "RateLimit-Policy": { description: "the quota policies applied to this request (IETF draft)", schema: { type: "string" } },
+};
+const tooMany = { "429": problem("rate limit exceeded; retry after `Retry-After` seconds", { ...retryAfter, ...rateLimitHeaders }) };
 const authFailures = {
   "401": problem("missing or invalid bearer token", {
     "WWW-Authenticate": { description: "Bearer challenge", schema: { type: "string" } },
@@ -29,6 +34,7 @@ const common = {
   "400": problem("invalid input; `errors` names each bad field"),
   ...authFailures,
   "500": problem("unexpected failure (no internals revealed)"),
+  ...tooMany,
   "503": problem("a dependency is unavailable", retryAfter),
 };
 
@@ -167,14 +173,17 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
         get: {
           operationId: "openapi",
           security: [],
-          responses: { "200": { description: "this document", content: json({ type: "object" }) } },
+          responses: { "200": { description: "this document", content: json({ type: "object" }) }, ...tooMany },
         },
       },
       "/docs": {
         get: {
           operationId: "docs",
           security: [],
-          responses: { "200": { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } } },
+          responses: {
+            "200": { description: "HTML page (Swagger UI)", content: { "text/html": { schema: { type: "string" } } } },
+            ...tooMany,
+          },
         },
       },
     },

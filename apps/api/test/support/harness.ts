@@ -27,7 +27,8 @@ export interface HarnessOptions {
   readonly ttlMs?: number;
   readonly bodyLimitBytes?: number;
   readonly http?: boolean;
-  readonly deps?: Partial<AppDeps>;
+  /** Replaces any dependency; a function gets the test database (e.g. for rate limiters on its pool). */
+  readonly deps?: Partial<AppDeps> | ((db: TestDatabase) => Partial<AppDeps>);
 }
 
 export interface CallOptions {
@@ -81,7 +82,7 @@ export async function createHarness(options: HarnessOptions) {
     registry: createMetricsRegistry("api-test"),
     bodyLimitBytes: options.bodyLimitBytes ?? 65_536,
     breakerState: () => breaker.state as number,
-    ...options.deps,
+    ...(typeof options.deps === "function" ? options.deps(db) : options.deps),
   });
   const server: RunningServer | undefined = options.http ? await listen(app.fetch, 0, "127.0.0.1") : undefined;
   const checker = createResponseChecker();
