@@ -1,3 +1,3 @@
-import { withDatabase } from "../../vitest.shared.ts";
+import { withKafka } from "../../vitest.shared.ts";
 
-export default withDatabase({ timeoutMs: 60_000 });
+export default withKafka({ timeoutMs: 120_000 });

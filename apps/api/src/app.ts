@@ -1,4 +1,5 @@
 import type { Pool } from "@orders/db";
+import type { JobQueue } from "@orders/lifecycle";
 import type { Logger } from "@orders/runtime";
 import { Hono } from "hono";
 import type { Registry } from "prom-client";
@@ -15,7 +16,7 @@ import { docsRoutes } from "./openapi/docs-page.ts";
 import { buildOpenApiDocument } from "./openapi/document.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { orderRoutes } from "./routes/orders.ts";
-import { type EnqueueCancelFollowUps, enqueueNothing } from "./services/cancel-order.ts";
+import { noJobs } from "./services/cancel-order.ts";
 import type { IdempotencySettings } from "./services/idempotency.ts";
 
 export interface AppDeps {
@@ -27,7 +28,8 @@ export interface AppDeps {
   readonly registry: Registry;
   readonly ceSource?: string;
   readonly bodyLimitBytes?: number;
-  readonly enqueueFollowUps?: EnqueueCancelFollowUps;
+  /** pg-boss, where a cancel inserts its refund job (default: none, for tests). */
+  readonly jobs?: JobQueue;
   /** True once shutdown began: /readyz answers 503 so load balancers stop sending. */
   readonly isDraining?: () => boolean;
   /** CORS for configured origins (default: none). */
@@ -72,7 +74,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
       idempotency: deps.idempotency,
       logger: deps.logger,
       ceSource: deps.ceSource ?? "/order-service/api",
-      enqueueFollowUps: deps.enqueueFollowUps ?? enqueueNothing,
+      jobs: deps.jobs ?? noJobs,
       metrics,
       bodyLimitBytes: deps.bodyLimitBytes ?? 65_536,
     }),

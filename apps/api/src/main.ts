@@ -28,12 +28,12 @@ shutdown.onShutdown("database pool", () => pool.end());
 await waitForDependency("PostgreSQL", () => pool.query("SELECT 1"), logger);
 
 // Refunds of cancelled paid orders: a pg-boss job in the cancel transaction, run by the consumer.
-const { orderFollowUpEnqueuer, startBoss } = await import("@orders/jobs");
-let boss: Awaited<ReturnType<typeof startBoss>> | undefined;
+const { startSagaBoss } = await import("@orders/lifecycle");
+let boss: Awaited<ReturnType<typeof startSagaBoss>> | undefined;
 await waitForDependency(
   "PostgreSQL (job queue)",
   async () => {
-    boss = await startBoss({
+    boss = await startSagaBoss({
       connectionString: config.DATABASE_URL as string,
       max: 2,
       supervise: false,
@@ -47,7 +47,7 @@ const jobs = boss as NonNullable<typeof boss>;
 shutdown.onShutdown("pg-boss", () => jobs.stop({ graceful: true, close: true }));
 
 let draining = false;
-const api = createApi(config, logger, { pool, isDraining: () => draining, enqueueFollowUps: orderFollowUpEnqueuer(jobs, "api") });
+const api = createApi(config, logger, { pool, isDraining: () => draining, jobs });
 shutdown.onShutdown("idempotency clean-up", scheduleIdempotencyCleanup(pool, config.IDEMPOTENCY_CLEANUP_INTERVAL_MS, logger));
 
 const server = await listen(api.app.fetch, config.PORT, config.HOST, { keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS });

@@ -277,9 +277,13 @@ describe("POST /api/orders/{id}/cancel", () => {
     const h2 = await createHarness({
       label: "cancelpaid",
       deps: {
-        enqueueFollowUps: async (client, orderId, f) => {
-          await client.query("SELECT 1");
-          followUps.push({ orderId, f });
+        jobs: {
+          insert: async (queue, jobs, options) => {
+            // Inserted on the cancel's own transaction.
+            await options?.db?.executeSql("SELECT 1");
+            followUps.push(...jobs.map((j) => ({ queue, data: j.data })));
+            return null;
+          },
         },
       },
     });
@@ -295,7 +299,9 @@ describe("POST /api/orders/{id}/cancel", () => {
         created.json.id,
       ]);
       expect(rows[0].payload).toMatchObject({ refund: true, reason: "cancelled-by-admin" });
-      expect(followUps).toEqual([{ orderId: created.json.id, f: [{ type: "RefundPayment" }] }]);
+      expect(followUps).toEqual([
+        { queue: "payment-refund", data: { orderId: created.json.id, causedBy: expect.stringMatching(/^cancel:/) } },
+      ]);
     } finally {
       await h2.close();
     }

@@ -1,6 +1,6 @@
-import { topicEnvEntries, topicNamesFrom } from "@orders/kafka";
-import type { LifecycleConsumerConfig } from "@orders/lifecycle-consumer";
-import { DEFAULT_HTTP_POLICY, databaseSessionEnv, env } from "@orders/runtime";
+import type { SessionTimeouts } from "@orders/db";
+import { type TopicNames, topicEnvEntries, topicNamesFrom } from "@orders/kafka";
+import { type CallPolicyOptions, DEFAULT_HTTP_POLICY, databaseSessionEnv, env } from "@orders/runtime";
 import * as v from "valibot";
 
 /** The consumer's environment (docs/configuration.md). */
@@ -36,7 +36,41 @@ export const ConsumerEnvSchema = v.object({
 
 export type ConsumerEnv = v.InferOutput<typeof ConsumerEnvSchema>;
 
-export const toConsumerConfig = (e: ConsumerEnv): LifecycleConsumerConfig => ({
+/** What the consumer's wiring needs, validated from the environment by `toConsumerConfig`. */
+export interface ConsumerConfig {
+  readonly databaseUrl: string;
+  readonly brokers: readonly string[];
+  readonly groupId: string;
+  readonly topics: TopicNames;
+  readonly paymentUrl: string;
+  readonly maxPaymentAttempts: number;
+  readonly pendingDeadlineMs: number;
+  readonly deadlineCron: string;
+  /** Payment reconciliation: schedule and thresholds (docs/lifecycle.md). */
+  readonly reconcile: {
+    readonly cron: string;
+    readonly minAgeMs: number;
+    readonly pendingBoundMs: number;
+    readonly lookbackMs: number;
+  };
+  /** Seconds between pg-boss schedule evaluations (bounds the deadline sweep's lateness). */
+  readonly cronCheckSeconds?: number;
+  readonly chunkSize: number;
+  readonly partitionsConcurrently: number;
+  readonly poolMax: number;
+  /** Bounds of every pooled session (statement, lock, idle in transaction); pg-boss gets the last. */
+  readonly sessionTimeouts?: SessionTimeouts;
+  /** Run the PaymentInitiator / refund / deadline workers in this process. */
+  readonly runJobWorkers: boolean;
+  readonly jobRetryLimit: number;
+  readonly paymentPolicy: CallPolicyOptions;
+  /** 0 = any free port; null = no HTTP server. */
+  readonly metricsPort: number | null;
+  readonly metricsHost?: string;
+  readonly source: string;
+}
+
+export const toConsumerConfig = (e: ConsumerEnv): ConsumerConfig => ({
   databaseUrl: e.DATABASE_URL,
   brokers: e.KAFKA_BROKERS,
   groupId: e.CONSUMER_GROUP_ID,

@@ -1,8 +1,8 @@
 import { createPool } from "@orders/db";
 import { createKafka } from "@orders/kafka";
-import { startLifecycleConsumer } from "@orders/lifecycle-consumer";
 import { announceListening, createLogger, installShutdown, loadConfigOrExit, waitForDependency } from "@orders/runtime";
 import { ConsumerEnvSchema, toConsumerConfig } from "./config.ts";
+import { startConsumer } from "./wiring.ts";
 
 const env = loadConfigOrExit(ConsumerEnvSchema);
 const logger = createLogger({ service: "consumer", level: env.LOG_LEVEL });
@@ -21,7 +21,7 @@ await waitForDependency(
   logger,
 );
 
-const consumer = await startLifecycleConsumer(toConsumerConfig(env), logger);
+const consumer = await startConsumer(toConsumerConfig(env), logger);
 shutdown.onShutdown("consumer", () => consumer.stop());
 logger.info("consumer running", { group: env.CONSUMER_GROUP_ID, metrics: consumer.metricsUrl });
 if (consumer.metricsUrl) announceListening("consumer", consumer.metricsUrl.replace(/\/metrics$/, ""));

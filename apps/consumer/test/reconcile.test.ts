@@ -3,10 +3,19 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { serve } from "@hono/node-server";
-import { type ApplyOptions, applyEvents, createOrder, getOrderDetail, withTransaction } from "@orders/db";
+import { createOrder, getOrderDetail, withTransaction } from "@orders/db";
 import { type LifecycleEvent, type NewOrder, parseMoney, uuidv7 } from "@orders/domain";
-import { followUpEnqueuer, httpPaymentClient, type PgBoss, QUEUES, reconcilePayments, startBoss } from "@orders/jobs";
+
 import type { OutgoingRecord } from "@orders/kafka";
+import {
+  type ApplyOptions,
+  applyEvents,
+  httpPaymentClient,
+  type PgBoss,
+  QUEUES,
+  reconcilePayments,
+  startSagaBoss,
+} from "@orders/lifecycle";
 import { buildCallPolicy, createLogger } from "@orders/runtime";
 import { type ChaosEmitter, createPaymentApp, FaultInjector, PaymentService } from "@orders/simulators";
 import { freshDatabase, type TestDatabase } from "@orders/testkit";
@@ -45,7 +54,7 @@ const CLI = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 
 beforeAll(async () => {
   db = await freshDatabase("reconcile");
-  boss = await startBoss({ connectionString: db.url, max: 3, supervise: false, schedule: false });
+  boss = await startSagaBoss({ connectionString: db.url, max: 3, supervise: false, schedule: false });
   const app = createPaymentApp(service, faults, { sent: 0, duplicated: 0, settings: {} } as unknown as ChaosEmitter);
   server = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
@@ -63,7 +72,7 @@ const applyOptions = (): ApplyOptions => ({
   consumer: "reconcile-test",
   source: "/order-service/consumer",
   decision: { maxPaymentAttempts: 3 },
-  enqueueFollowUps: followUpEnqueuer(boss),
+  jobs: boss,
 });
 
 async function orderWith(...events: LifecycleEvent[]): Promise<string> {

@@ -1,6 +1,6 @@
 import type { Logger } from "@orders/runtime";
+import { type PgBoss, type QueueSpec, startJobQueue } from "@orders/runtime/job-queue";
 import type pg from "pg";
-import { PgBoss } from "pg-boss";
 import type { RelayMetrics } from "./metrics.ts";
 import type { Publisher } from "./publisher.ts";
 import { type ReplayRequest, replay } from "./replay.ts";
@@ -36,52 +36,30 @@ export interface RelayJobsOptions {
   readonly idleInTransactionTimeoutMs?: number;
 }
 
-async function ensureQueue(boss: PgBoss, name: string, options: Parameters<PgBoss["createQueue"]>[1]): Promise<void> {
-  try {
-    await boss.createQueue(name, options);
-  } catch (error) {
-    if (!(await boss.getQueue(name))) throw error;
-  }
-}
-
-/** Creates the relay's queues (idempotent); also what the CLI calls before sending a replay job. */
-export async function createRelayQueues(boss: PgBoss): Promise<void> {
+/** The relay's queues and their options (created or kept current at start-up). */
+const RELAY_QUEUE_SPECS: readonly QueueSpec[] = [
   // Scheduled work is idempotent and a missed run is made up by the next: no retries.
-  await ensureQueue(boss, RELAY_QUEUES.sweep, { retryLimit: 0 });
-  await ensureQueue(boss, RELAY_QUEUES.retention, { retryLimit: 2, retryDelay: 30 });
-  await ensureQueue(boss, RELAY_QUEUES.metricsSnapshot, { retryLimit: 0 });
+  { name: RELAY_QUEUES.sweep, options: { retryLimit: 0 } },
+  { name: RELAY_QUEUES.retention, options: { retryLimit: 2, retryDelay: 30 } },
+  { name: RELAY_QUEUES.metricsSnapshot, options: { retryLimit: 0 } },
   // A replay that failed half-way resumes from the start: consumers de-duplicate by ce_id.
-  await ensureQueue(boss, RELAY_QUEUES.replay, { retryLimit: 3, retryDelay: 10, retryBackoff: true, expireInSeconds: 3_600 });
-}
+  { name: RELAY_QUEUES.replay, options: { retryLimit: 3, retryDelay: 10, retryBackoff: true, expireInSeconds: 3_600 } },
+];
 
-export function createBoss(
+/** pg-boss with the relay's queues, through the project's one bootstrap (@orders/runtime/job-queue). */
+const startRelayBoss = (
   connectionString: string,
   options: { supervise?: boolean; schedule?: boolean; idleInTransactionTimeoutMs?: number } = {},
-): PgBoss {
-  const boss = new PgBoss({
-    connectionString,
-    max: 3,
-    application_name: "relay-jobs",
-    // A session stuck in a transaction is ended by the server (docs/configuration.md).
-    ...(options.idleInTransactionTimeoutMs
-      ? { options: `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs}` }
-      : {}),
-    supervise: options.supervise ?? true,
-    schedule: options.schedule ?? true,
-  });
-  boss.on("error", (error) => process.emitWarning(`pg-boss: ${(error as Error).message}`));
-  return boss;
-}
+): Promise<PgBoss> => startJobQueue({ connectionString, applicationName: "relay-jobs", max: 3, ...options, queues: RELAY_QUEUE_SPECS });
 
 /** Starts pg-boss with the relay's schedules and workers; returns it for shutdown. */
 export async function startRelayJobs(options: RelayJobsOptions): Promise<PgBoss> {
   const { logger, pool } = options;
-  const boss = createBoss(
+  // A session stuck in a transaction is ended by the server (docs/configuration.md).
+  const boss = await startRelayBoss(
     options.connectionString,
     options.idleInTransactionTimeoutMs ? { idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs } : {},
   );
-  await boss.start();
-  await createRelayQueues(boss);
   await boss.schedule(RELAY_QUEUES.sweep, options.schedule.sweepCron);
   await boss.schedule(RELAY_QUEUES.retention, options.schedule.retentionCron);
   await boss.schedule(RELAY_QUEUES.metricsSnapshot, options.schedule.metricsCron);
@@ -127,10 +105,8 @@ export async function startRelayJobs(options: RelayJobsOptions): Promise<PgBoss>
 
 /** Queues a replay for whichever relay instance picks it up (the CLI's `--background`). */
 export async function enqueueReplay(connectionString: string, request: ReplayRequest): Promise<string | null> {
-  const boss = createBoss(connectionString, { supervise: false, schedule: false });
-  await boss.start();
+  const boss = await startRelayBoss(connectionString, { supervise: false, schedule: false });
   try {
-    await createRelayQueues(boss);
     return await boss.send(RELAY_QUEUES.replay, { ...request });
   } finally {
     await boss.stop({ graceful: false });

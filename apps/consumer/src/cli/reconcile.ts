@@ -1,5 +1,5 @@
 import { createPool } from "@orders/db";
-import { followUpEnqueuer, httpPaymentClient, type ReconcileFinding, reconcilePayments, startBoss } from "@orders/jobs";
+import { httpPaymentClient, type ReconcileFinding, reconcilePayments, startSagaBoss } from "@orders/lifecycle";
 import { buildCallPolicy, createLogger, createProgress, DEFAULT_HTTP_POLICY } from "@orders/runtime";
 
 export interface ReconcileCliOptions {
@@ -25,7 +25,7 @@ export async function runReconcile(databaseUrl: string, paymentUrl: string, opti
   const progress = createProgress(options.dryRun ? "reconcile (dry run)" : "reconcile");
   // Send-only pg-boss: a repair's follow-up (the refund of a capture found on a cancelled order)
   // is a job in the repair's own transaction, worked by the running consumers.
-  const boss = await startBoss({ connectionString: databaseUrl, max: 2, supervise: false, schedule: false });
+  const boss = await startSagaBoss({ connectionString: databaseUrl, max: 2, supervise: false, schedule: false });
   try {
     const { policy } = buildCallPolicy(DEFAULT_HTTP_POLICY);
     const report = await reconcilePayments(
@@ -37,7 +37,7 @@ export async function runReconcile(databaseUrl: string, paymentUrl: string, opti
           source: SOURCE,
           // Repairs never apply a PaymentFailed, the one event that consults the attempt limit.
           decision: { maxPaymentAttempts: 1 },
-          enqueueFollowUps: followUpEnqueuer(boss),
+          jobs: boss,
         },
       },
       { ...options, onProgress: (done, total) => progress.update(done, total) },

@@ -1,5 +1,4 @@
 export * as audit from "./audit.ts";
-export * from "./history.ts";
 export * from "./idempotency.ts";
 export * from "./lifecycle.ts";
 export * from "./orders.ts";

@@ -64,14 +64,15 @@ export const insertHistoryRows = (rows: readonly TimelineRow[]): Query => ({
 
 /**
  * Outbox rows (the row shape of `insertOutboxEvent`) in the given order, so `sequence` follows
- * it (per-order event order). `traceparent` is not written: consumer-side events carry none.
+ * it (per-order event order). `traceparent` is the caller's (the API's cancel request); events
+ * applied from Kafka or jobs carry none.
  */
 export const insertOutboxRows = (rows: readonly OutboxEventRow[]): Query => ({
   name: "lifecycle.insert_outbox",
-  text: `INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, ce_source, ce_time)
-         SELECT id, aggregatetype, aggregateid, type, payload, ce_source, ce_time
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[])
-                WITH ORDINALITY AS e(id, aggregatetype, aggregateid, type, payload, ce_source, ce_time, n)
+  text: `INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, ce_source, ce_time, traceparent)
+         SELECT id, aggregatetype, aggregateid, type, payload, ce_source, ce_time, traceparent
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::text[])
+                WITH ORDINALITY AS e(id, aggregatetype, aggregateid, type, payload, ce_source, ce_time, traceparent, n)
           ORDER BY n`,
   values: [
     rows.map((r) => r.id),
@@ -81,6 +82,7 @@ export const insertOutboxRows = (rows: readonly OutboxEventRow[]): Query => ({
     rows.map((r) => JSON.stringify(r.payload)),
     rows.map((r) => r.source),
     rows.map((r) => r.time),
+    rows.map((r) => r.traceparent ?? null),
   ],
 });
 

@@ -163,34 +163,6 @@ export const selectOrderDetail = (id: string): Query => ({
   values: [id],
 });
 
-/** The lifecycle part of one order, locked for the rest of the transaction. */
-export const selectOrderStateForUpdate = (id: string): Query => ({
-  name: "orders.state_for_update",
-  text: `SELECT id, user_id AS "userId", status, inventory_status AS "inventoryStatus", payment_status AS "paymentStatus",
-                delivery_status AS "deliveryStatus", total_amount::text AS "totalAmount", currency, version
-           FROM orders WHERE id = $1 FOR UPDATE`,
-  values: [id],
-});
-
-export interface OrderStateUpdate {
-  readonly id: string;
-  readonly expectedVersion: number;
-  readonly status: string;
-  readonly inventoryStatus: string;
-  readonly paymentStatus: string;
-  readonly deliveryStatus: string;
-}
-
-/** Optimistic: changes nothing unless the row still has the version that was read. */
-export const updateOrderState = (u: OrderStateUpdate): Query => ({
-  name: "orders.update_state",
-  text: `UPDATE orders SET status = $3, inventory_status = $4, payment_status = $5, delivery_status = $6,
-                version = version + 1, updated_at = now()
-          WHERE id = $1 AND version = $2
-      RETURNING version`,
-  values: [u.id, u.expectedVersion, u.status, u.inventoryStatus, u.paymentStatus, u.deliveryStatus],
-});
-
 export interface OrderPageFilter {
   readonly userId?: string;
   readonly status?: string;
@@ -215,11 +187,9 @@ export const selectOrderPage = (f: OrderPageFilter): Query => ({
   values: [f.userId ?? null, f.status ?? null, f.beforeId ?? null, f.limit],
 });
 
-/** The lifecycle part of one order with its version, without a lock (optimistic cancel). */
-export const selectOrderState = (id: string): Query => ({
-  name: "orders.state",
-  text: `SELECT id, user_id AS "userId", status, inventory_status AS "inventoryStatus", payment_status AS "paymentStatus",
-                delivery_status AS "deliveryStatus", version
-           FROM orders WHERE id = $1`,
+/** Who owns an order (the API's cancel checks it before asking the lifecycle writer). */
+export const selectOrderOwner = (id: string): Query => ({
+  name: "orders.owner",
+  text: `SELECT user_id AS "userId" FROM orders WHERE id = $1`,
   values: [id],
 });

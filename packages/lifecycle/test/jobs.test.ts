@@ -1,17 +1,18 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type ApplyOptions, applyEvents, createOrder, getOrderDetail, withTransaction } from "@orders/db";
-import { type NewOrder, parseMoney, uuidv7 } from "@orders/domain";
+import { getOrderDetail, withTransaction } from "@orders/db";
+import { parseMoney, uuidv7 } from "@orders/domain";
 import { buildCallPolicy, createLogger } from "@orders/runtime";
-import { freshDatabase, type TestDatabase } from "@orders/testkit";
+import { freshDatabase, placeOrder as place, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  followUpEnqueuer,
+  type ApplyOptions,
+  applyEvents,
   httpPaymentClient,
   initiatePayment,
   type PgBoss,
   QUEUES,
-  startBoss,
+  startSagaBoss,
   startSagaWorkers,
   sweepPendingDeadline,
 } from "../src/index.ts";
@@ -38,7 +39,7 @@ const policy = buildCallPolicy({
 
 beforeAll(async () => {
   db = await freshDatabase("jobs");
-  boss = await startBoss({ connectionString: db.url, max: 3, retryDelaySeconds: 1 });
+  boss = await startSagaBoss({ connectionString: db.url, max: 3, retryDelaySeconds: 1 });
   // A stand-in for the Payment service's HTTP side: records calls, fails on request.
   server = createServer((req, res) => {
     let text = "";
@@ -74,25 +75,14 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function placeOrder(createdAt = new Date()): Promise<string> {
-  const order: NewOrder = {
-    id: uuidv7(),
-    userId: "u-1",
-    items: [{ productId: "abc", quantity: 3, unitPrice: parseMoney("2.50") }],
-    currency: "INR",
-    shippingAddress: "Bhubaneswar",
-    paymentMethod: "upi",
-    createdAt,
-  };
-  await createOrder(db.pool, order, { source: "/test", causedBy: "test" });
-  return order.id;
-}
+const placeOrder = (createdAt = new Date()) =>
+  place(db.pool, { items: [{ productId: "abc", quantity: 3, unitPrice: parseMoney("2.50") }], paymentMethod: "upi", createdAt });
 
 const applyOptions = (): ApplyOptions => ({
   consumer: "jobs-test",
   source: "/order-service/consumer",
   decision: { maxPaymentAttempts: 3 },
-  enqueueFollowUps: followUpEnqueuer(boss),
+  jobs: boss,
 });
 
 const jobsFor = async (queue: string, orderId: string) =>

@@ -1,13 +1,4 @@
-import {
-  type ApplyOptions,
-  type ApplyOutcome,
-  applyEvents,
-  type IncomingEvent,
-  isDataRejectedDbError,
-  isRetriableDbError,
-  type Pool,
-  withTransaction,
-} from "@orders/db";
+import { isDataRejectedDbError, isRetriableDbError, type Pool, withTransaction } from "@orders/db";
 import { parseConsumedRecord } from "@orders/domain";
 import {
   CE_HEADERS,
@@ -19,6 +10,7 @@ import {
   standaloneChunkContext,
 } from "@orders/kafka";
 import type { Logger } from "@orders/runtime";
+import { type ApplyOptions, type ApplyOutcome, applyEvents, type IncomingEvent } from "../apply-events.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
 import { type Attempted, type Backoff, retryUntilDone } from "./transient-retry.ts";
 

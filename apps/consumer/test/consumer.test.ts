@@ -8,10 +8,11 @@ import {
   projectTopics,
 } from "@orders/kafka";
 import { createLogger, DEFAULT_HTTP_POLICY } from "@orders/runtime";
-import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
+import { freshDatabase, kafkaBrokers, placeOrders, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LifecycleConsumerConfig, type RunningConsumer, startLifecycleConsumer } from "../src/index.ts";
-import { placeOrders, readTopic, result, send, uniqueTopics } from "./helpers.ts";
+import type { ConsumerConfig } from "../src/config.ts";
+import { type RunningConsumer, startConsumer } from "../src/wiring.ts";
+import { readTopic, result, send, uniqueTopics } from "./helpers.ts";
 
 let db: TestDatabase;
 let kafka: Kafka;
@@ -29,7 +30,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const configFor = (topics: ReturnType<typeof uniqueTopics>, groupId: string): LifecycleConsumerConfig => ({
+const configFor = (topics: ReturnType<typeof uniqueTopics>, groupId: string): ConsumerConfig => ({
   databaseUrl: db.url,
   brokers: kafkaBrokers(),
   groupId,
@@ -75,7 +76,7 @@ describe("lifecycle consumer against real Kafka and PostgreSQL", () => {
     ]);
     await send(producer, topics.payments, [...pay, ...pay, result("PaymentSuccess", "no-amount", ids[0] ?? "", { paymentId: "p" })]);
 
-    const running: RunningConsumer = await startLifecycleConsumer(configFor(topics, `g-${topics.orders}`), logger);
+    const running: RunningConsumer = await startConsumer(configFor(topics, `g-${topics.orders}`), logger);
     try {
       await expect.poll(() => statusCounts(ids), { timeout: 60_000, interval: 250 }).toEqual({ CONFIRMED: 30 });
       await send(producer, topics.deliveries, dlv);
@@ -123,8 +124,8 @@ describe("lifecycle consumer against real Kafka and PostgreSQL", () => {
     await ensureTopics(kafka, projectTopics(topics, 6));
     const ids = await placeOrders(db.pool, 200);
     const group = `g-${topics.orders}`;
-    const a = await startLifecycleConsumer(configFor(topics, group), logger);
-    const b = await startLifecycleConsumer(configFor(topics, group), logger);
+    const a = await startConsumer(configFor(topics, group), logger);
+    const b = await startConsumer(configFor(topics, group), logger);
     try {
       await send(
         producer,

@@ -1,7 +1,8 @@
-import { type ApplyOptions, applyEvents, getOrderForPayment, type Pool, withTransaction } from "@orders/db";
+import { getOrderForPayment, type Pool, withTransaction } from "@orders/db";
 import type { Logger } from "@orders/runtime";
+import { type ApplyOptions, applyEvents } from "../apply-events.ts";
+import type { InitiatePaymentJob, RefundPaymentJob } from "../follow-ups.ts";
 import type { PaymentClient } from "./payment-client.ts";
-import type { InitiatePaymentJob, RefundPaymentJob } from "./queues.ts";
 
 export interface PaymentJobDeps {
   readonly pool: Pool;

@@ -1,12 +1,12 @@
-import { type ApplyOptions, createPool, type Pool } from "@orders/db";
-import type { ChunkContext, ConsumedRecord, DeadLetter, OutgoingRecord } from "@orders/kafka";
+import { createPool, type Pool } from "@orders/db";
+import { type ChunkContext, type ConsumedRecord, type DeadLetter, type OutgoingRecord, orderResultRecord } from "@orders/kafka";
 import { createLogger, createMetricsRegistry } from "@orders/runtime";
-import { freshDatabase, type TestDatabase } from "@orders/testkit";
+import { freshDatabase, placeOrders, type TestDatabase } from "@orders/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lifecycleChunkHandler } from "../src/handler.ts";
-import { consumerMetrics } from "../src/metrics.ts";
-import { placeOrders, result } from "./helpers.ts";
+import type { ApplyOptions } from "../src/apply-events.ts";
+import { lifecycleChunkHandler } from "../src/consumer/chunk-handler.ts";
+import { consumerMetrics } from "../src/consumer/metrics.ts";
 
 /**
  * The record handler alone against a real PostgreSQL (no broker): transient failures are waited
@@ -30,8 +30,11 @@ const apply: ApplyOptions = {
   consumer: "handler-test",
   source: "/order-service/consumer",
   decision: { maxPaymentAttempts: 3 },
-  enqueueFollowUps: async () => {},
+  jobs: { insert: async () => null },
 };
+
+const result = (type: string, id: string, orderId: string, data: Record<string, unknown> = {}): OutgoingRecord =>
+  orderResultRecord("/test", type, id, orderId, data);
 
 let offset = 0;
 const consumed = (r: OutgoingRecord): ConsumedRecord => ({

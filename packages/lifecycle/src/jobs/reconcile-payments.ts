@@ -1,12 +1,4 @@
-import {
-  type ApplyOptions,
-  applyEvents,
-  markPaymentChecked,
-  type PaymentReconcileCandidate,
-  type Pool,
-  paymentReconcileCandidates,
-  withTransaction,
-} from "@orders/db";
+import { markPaymentChecked, type PaymentReconcileCandidate, type Pool, paymentReconcileCandidates, withTransaction } from "@orders/db";
 import {
   PAYMENT_SERVICE_UNREACHABLE,
   type PaymentMismatch,
@@ -15,6 +7,7 @@ import {
   reconcilePayment,
 } from "@orders/domain";
 import type { Logger } from "@orders/runtime";
+import { type ApplyOptions, applyEvents } from "../apply-events.ts";
 import type { PaymentClient } from "./payment-client.ts";
 
 /** processed_messages name of reconciliation; its message ids are `reconcile:<order>:<event type>`. */

@@ -1,31 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { createOrder } from "@orders/db";
-import { type NewOrder, parseMoney, uuidv7 } from "@orders/domain";
 import { type Kafka, type OutgoingRecord, orderResultRecord, type Producer, sendRecords } from "@orders/kafka";
-import type { Pool } from "pg";
 
 export const uniqueTopics = () => {
   const s = randomUUID().slice(0, 8);
   return { orders: `orders-${s}`, inventory: `inventory-${s}`, payments: `payments-${s}`, deliveries: `deliveries-${s}` };
 };
-
-export async function placeOrders(pool: Pool, n: number, userId = "u-1"): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const order: NewOrder = {
-      id: uuidv7(),
-      userId,
-      items: [{ productId: "abc", quantity: 1, unitPrice: parseMoney("10.00") }],
-      currency: "INR",
-      shippingAddress: "Bhubaneswar",
-      paymentMethod: "card",
-      createdAt: new Date(),
-    };
-    await createOrder(pool, order, { source: "/test", causedBy: "test" });
-    ids.push(order.id);
-  }
-  return ids;
-}
 
 export const result = (type: string, id: string, orderId: string, data: Record<string, unknown> = {}): OutgoingRecord =>
   orderResultRecord("/test", type, id, orderId, data);

@@ -1,10 +1,10 @@
 import type { Pool } from "@orders/db";
 import type { Logger } from "@orders/runtime";
 import type { Job, JobWithMetadata, PgBoss } from "pg-boss";
+import { type InitiatePaymentJob, QUEUES, type RefundPaymentJob } from "../follow-ups.ts";
 import type { PaymentClient } from "./payment-client.ts";
 import { initiatePayment, refundPayment } from "./payment-jobs.ts";
 import { type DeadlineSweepOptions, sweepPendingDeadline } from "./pending-deadline.ts";
-import { type InitiatePaymentJob, QUEUES, type RefundPaymentJob } from "./queues.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcilePayments } from "./reconcile-payments.ts";
 
 export interface SagaWorkerOptions {

@@ -1,10 +1,11 @@
 import { createIdempotentProducer, createKafka, ensureTopics, type Kafka, type Producer, projectTopics } from "@orders/kafka";
 import { createLogger, DEFAULT_HTTP_POLICY } from "@orders/runtime";
-import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
+import { freshDatabase, kafkaBrokers, placeOrders, type TestDatabase } from "@orders/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LifecycleConsumerConfig, startLifecycleConsumer } from "../src/index.ts";
-import { placeOrders, result, send, uniqueTopics } from "./helpers.ts";
+import type { ConsumerConfig } from "../src/config.ts";
+import { startConsumer } from "../src/wiring.ts";
+import { result, send, uniqueTopics } from "./helpers.ts";
 
 /**
  * The issue-10 incident, end to end: another session (a paused consumer mid-transaction) holds
@@ -28,7 +29,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const configFor = (topics: ReturnType<typeof uniqueTopics>, groupId: string): LifecycleConsumerConfig => ({
+const configFor = (topics: ReturnType<typeof uniqueTopics>, groupId: string): ConsumerConfig => ({
   databaseUrl: db.url,
   brokers: kafkaBrokers(),
   groupId,
@@ -79,7 +80,7 @@ describe("consumer facing another session's row lock", () => {
       ]);
       await send(producer, topics.payments, [result("PaymentSuccess", `pay:${locked}`, locked, { paymentId: "p", amount: "10.00" })]);
 
-      const first = await startLifecycleConsumer(configFor(topics, group), logger);
+      const first = await startConsumer(configFor(topics, group), logger);
       let stopped = false;
       try {
         // Both inventory records share one partition and one chunk: the chunk waits as a whole.
@@ -111,7 +112,7 @@ describe("consumer facing another session's row lock", () => {
     }
 
     // Nothing of the abandoned chunk was committed: the next member of the group gets it again.
-    const second = await startLifecycleConsumer(configFor(topics, group), logger);
+    const second = await startConsumer(configFor(topics, group), logger);
     try {
       const state = async () =>
         (

@@ -1,4 +1,5 @@
-import { type ApplyOptions, type ApplyOutcome, applyEvents, type Pool, pendingOrdersCreatedBefore, withTransaction } from "@orders/db";
+import { type Pool, pendingOrdersCreatedBefore, withTransaction } from "@orders/db";
+import { type ApplyOptions, type ApplyOutcome, applyEvents } from "../apply-events.ts";
 
 export interface DeadlineSweepOptions {
   /** How long an order may stay PENDING. */

@@ -1,7 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createPool, type Pool, type SessionTimeouts } from "@orders/db";
-import { followUpEnqueuer, httpPaymentClient, type PgBoss, startBoss, startSagaWorkers } from "@orders/jobs";
+import { createPool, type Pool } from "@orders/db";
 import {
   type BatchConsumer,
   createBatchConsumer,
@@ -10,52 +9,18 @@ import {
   createKafkaProbe,
   type Producer,
   sendDeadLetters,
-  type TopicNames,
 } from "@orders/kafka";
 import {
-  buildCallPolicy,
-  type CallPolicyOptions,
-  createMetricsRegistry,
-  createReadiness,
-  type Logger,
-  prometheus,
-  readinessResponse,
-} from "@orders/runtime";
-import { lifecycleChunkHandler } from "./handler.ts";
-import { consumerMetrics } from "./metrics.ts";
-
-export interface LifecycleConsumerConfig {
-  readonly databaseUrl: string;
-  readonly brokers: readonly string[];
-  readonly groupId: string;
-  readonly topics: TopicNames;
-  readonly paymentUrl: string;
-  readonly maxPaymentAttempts: number;
-  readonly pendingDeadlineMs: number;
-  readonly deadlineCron: string;
-  /** Payment reconciliation: schedule and thresholds (docs/lifecycle.md). */
-  readonly reconcile: {
-    readonly cron: string;
-    readonly minAgeMs: number;
-    readonly pendingBoundMs: number;
-    readonly lookbackMs: number;
-  };
-  /** Seconds between pg-boss schedule evaluations (bounds the deadline sweep's lateness). */
-  readonly cronCheckSeconds?: number;
-  readonly chunkSize: number;
-  readonly partitionsConcurrently: number;
-  readonly poolMax: number;
-  /** Bounds of every pooled session (statement, lock, idle in transaction); pg-boss gets the last. */
-  readonly sessionTimeouts?: SessionTimeouts;
-  /** Run the PaymentInitiator / refund / deadline workers in this process. */
-  readonly runJobWorkers: boolean;
-  readonly jobRetryLimit: number;
-  readonly paymentPolicy: CallPolicyOptions;
-  /** 0 = any free port; null = no HTTP server. */
-  readonly metricsPort: number | null;
-  readonly metricsHost?: string;
-  readonly source: string;
-}
+  consumerMetrics,
+  httpPaymentClient,
+  lifecycleChunkHandler,
+  type PgBoss,
+  sagaJobMetrics,
+  startSagaBoss,
+  startSagaWorkers,
+} from "@orders/lifecycle";
+import { buildCallPolicy, createMetricsRegistry, createReadiness, type Logger, readinessResponse } from "@orders/runtime";
+import type { ConsumerConfig } from "./config.ts";
 
 export interface RunningConsumer {
   readonly metricsUrl: string | null;
@@ -66,7 +31,7 @@ export interface RunningConsumer {
 }
 
 /** Wires and starts the consumer: Kafka group member, job workers, /metrics. */
-export async function startLifecycleConsumer(config: LifecycleConsumerConfig, logger: Logger): Promise<RunningConsumer> {
+export async function startConsumer(config: ConsumerConfig, logger: Logger): Promise<RunningConsumer> {
   const registry = createMetricsRegistry("consumer");
   const metrics = consumerMetrics(registry);
   const pool = createPool({
@@ -75,7 +40,7 @@ export async function startLifecycleConsumer(config: LifecycleConsumerConfig, lo
     applicationName: "consumer",
     ...config.sessionTimeouts,
   });
-  const boss = await startBoss({
+  const boss = await startSagaBoss({
     connectionString: config.databaseUrl,
     ...(config.sessionTimeouts?.idleInTransactionTimeoutMs
       ? { idleInTransactionTimeoutMs: config.sessionTimeouts.idleInTransactionTimeoutMs }
@@ -89,33 +54,10 @@ export async function startLifecycleConsumer(config: LifecycleConsumerConfig, lo
     consumer: config.groupId,
     source: config.source,
     decision: { maxPaymentAttempts: config.maxPaymentAttempts },
-    enqueueFollowUps: followUpEnqueuer(boss),
+    jobs: boss,
   };
 
-  const jobSeconds = new prometheus.Histogram({
-    name: "consumer_job_seconds",
-    help: "Saga job run time by queue and outcome",
-    labelNames: ["queue", "outcome"],
-    buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
-  const reconcileChecked = new prometheus.Counter({
-    name: "consumer_payment_reconcile_checked_total",
-    help: "Orders compared with the payment service's record by reconciliation",
-    registers: [registry],
-  });
-  const reconcileMismatches = new prometheus.Counter({
-    name: "consumer_payment_reconcile_mismatches_total",
-    help: "Disagreements between an order's payment and the payment service's record, by kind",
-    labelNames: ["mismatch"],
-    registers: [registry],
-  });
-  const reconcileRepairs = new prometheus.Counter({
-    name: "consumer_payment_reconcile_repairs_total",
-    help: "What reconciliation did about each mismatch (repaired, reported for a human, failed and retried next run)",
-    labelNames: ["mismatch", "result"],
-    registers: [registry],
-  });
+  const jobMetrics = sagaJobMetrics(registry);
   let stopWorkers: (() => Promise<void>) | null = null;
   if (config.runJobWorkers) {
     const { policy, breaker } = buildCallPolicy(config.paymentPolicy);
@@ -126,7 +68,7 @@ export async function startLifecycleConsumer(config: LifecycleConsumerConfig, lo
       logger: logger.child({ part: "jobs" }),
       deadline: { deadlineMs: config.pendingDeadlineMs, apply },
       deadlineCron: config.deadlineCron,
-      onJob: (queue, outcome, seconds) => jobSeconds.observe({ queue, outcome }, seconds),
+      onJob: jobMetrics.onJob,
       reconcile: {
         cron: config.reconcile.cron,
         options: {
@@ -134,13 +76,7 @@ export async function startLifecycleConsumer(config: LifecycleConsumerConfig, lo
           pendingBoundMs: config.reconcile.pendingBoundMs,
           lookbackMs: config.reconcile.lookbackMs,
         },
-        onReport: (report) => {
-          reconcileChecked.inc(report.checked);
-          for (const f of report.findings) {
-            reconcileMismatches.inc({ mismatch: f.mismatch });
-            reconcileRepairs.inc({ mismatch: f.mismatch, result: f.result });
-          }
-        },
+        onReport: jobMetrics.onReconcileReport,
       },
     });
   }

@@ -1,3 +1,0 @@
-export * from "./handler.ts";
-export * from "./metrics.ts";
-export * from "./service.ts";

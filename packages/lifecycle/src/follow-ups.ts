@@ -1,0 +1,69 @@
+import type { FollowUp } from "@orders/domain";
+import type pg from "pg";
+import type { PgBoss } from "pg-boss";
+
+/** pg-boss queues of the saga (created at start-up by every process that sends or works them). */
+export const QUEUES = {
+  initiatePayment: "payment-initiate",
+  refundPayment: "payment-refund",
+  pendingDeadline: "pending-deadline",
+  reconcilePayments: "payment-reconcile",
+} as const;
+
+export interface InitiatePaymentJob {
+  readonly orderId: string;
+  readonly attempt: number;
+  readonly causedBy: string;
+}
+
+export interface RefundPaymentJob {
+  readonly orderId: string;
+  readonly causedBy: string;
+}
+
+/** The queue a follow-up goes to and the job data it carries. */
+export function jobFor(
+  orderId: string,
+  followUp: FollowUp,
+  causedBy: string,
+): { queue: string; data: InitiatePaymentJob | RefundPaymentJob } {
+  switch (followUp.type) {
+    case "InitiatePayment":
+      return { queue: QUEUES.initiatePayment, data: { orderId, attempt: followUp.attempt, causedBy } };
+    case "RefundPayment":
+      return { queue: QUEUES.refundPayment, data: { orderId, causedBy } };
+  }
+}
+
+/** Where follow-up jobs go: pg-boss' `insert` (a started PgBoss; tests pass a recorder). */
+export type JobQueue = Pick<PgBoss, "insert">;
+
+/** A follow-up a decision asked for, with the message whose application asked for it. */
+export interface FollowUpRequest {
+  readonly orderId: string;
+  readonly followUp: FollowUp;
+  readonly causedBy: string;
+}
+
+/** pg-boss statements run on the caller's connection, i.e. inside its transaction. */
+const onClient = (client: pg.PoolClient) => ({
+  executeSql: async (text: string, values?: unknown[]) => {
+    const { rows } = await client.query(text, values);
+    return { rows };
+  },
+});
+
+/**
+ * One pg-boss insert per queue on `client`, inside the caller's transaction: a job exists if
+ * and only if the state change that asked for it committed.
+ */
+export async function insertFollowUps(jobs: JobQueue, client: pg.PoolClient, requests: readonly FollowUpRequest[]): Promise<void> {
+  const byQueue = new Map<string, { data: object }[]>();
+  for (const r of requests) {
+    const { queue, data } = jobFor(r.orderId, r.followUp, r.causedBy);
+    const list = byQueue.get(queue) ?? [];
+    list.push({ data });
+    byQueue.set(queue, list);
+  }
+  for (const [queue, list] of byQueue) await jobs.insert(queue, list, { db: onClient(client) });
+}

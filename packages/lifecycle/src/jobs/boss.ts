@@ -1,0 +1,56 @@
+import { type PgBoss, type QueueSpec, startJobQueue } from "@orders/runtime/job-queue";
+import { QUEUES } from "../follow-ups.ts";
+
+export interface SagaBossOptions {
+  readonly connectionString: string;
+  /** Connections pg-boss may hold (its own pool). */
+  readonly max?: number;
+  /** Job-level retries after the HTTP policy has given up (pg-boss retry with backoff). */
+  readonly retryLimit?: number;
+  readonly retryDelaySeconds?: number;
+  /** false for processes that only send (the API): no maintenance, no cron. */
+  readonly supervise?: boolean;
+  readonly schedule?: boolean;
+  /**
+   * How long a payment/refund job may stay active before pg-boss hands it to another worker.
+   * A worker killed mid-job holds its jobs until then; pg-boss' default (15 min) would leave a
+   * cancelled order's payment PENDING that long. Each run is bounded by the HTTP policy (a few
+   * seconds), and a run after expiry is safe: charges are idempotent by order id and attempt.
+   */
+  readonly jobExpireSeconds?: number;
+  readonly superviseIntervalSeconds?: number;
+  readonly cronCheckSeconds?: number;
+  /** `idle_in_transaction_session_timeout` of pg-boss' own connections. */
+  readonly idleInTransactionTimeoutMs?: number;
+}
+
+/** The saga's queues with their retry policies. */
+export function sagaQueues(options: Pick<SagaBossOptions, "retryLimit" | "retryDelaySeconds" | "jobExpireSeconds"> = {}): QueueSpec[] {
+  const retry = {
+    retryLimit: options.retryLimit ?? 5,
+    retryDelay: options.retryDelaySeconds ?? 1,
+    retryBackoff: true,
+    retryDelayMax: 60,
+    expireInSeconds: options.jobExpireSeconds ?? 60,
+  };
+  return [
+    { name: QUEUES.initiatePayment, options: retry },
+    { name: QUEUES.refundPayment, options: retry },
+    // One sweep at a time is enough; a missed one is made up by the next.
+    { name: QUEUES.pendingDeadline, options: { retryLimit: 0, policy: "singleton" } },
+    { name: QUEUES.reconcilePayments, options: { retryLimit: 0, policy: "singleton" } },
+  ];
+}
+
+/** pg-boss with the saga's queues: what every process that sends or works saga jobs starts. */
+export function startSagaBoss(options: SagaBossOptions): Promise<PgBoss> {
+  const { retryLimit, retryDelaySeconds, jobExpireSeconds, max, ...rest } = options;
+  return startJobQueue({
+    ...rest,
+    applicationName: "order-service-jobs",
+    max: max ?? 4,
+    queues: sagaQueues({ retryLimit, retryDelaySeconds, jobExpireSeconds }),
+  });
+}
+
+export type { PgBoss };
