@@ -78,7 +78,7 @@ class World {
     }
   }
 
-  /** One PaymentInitiator run, as packages/jobs does it. `pause` = it read the order, then stalls. */
+  /** One PaymentInitiator run, as packages/lifecycle/src/jobs does it. `pause` = it read the order, then stalls. */
   runInitiator(attempt: number, outcome: ChargeOutcome, pause: boolean): void {
     if (this.state.status === "PENDING" && this.state.paymentStatus === "PENDING") {
       if (pause) this.pausedCharges.push(attempt);
