@@ -38,6 +38,14 @@ const common = {
   "503": problem("a dependency is unavailable", retryAfter),
 };
 
+/** The seed's own example (DESIGN §4), shown by the docs page and pre-filled by its try-it-out. */
+const CREATE_ORDER_EXAMPLE = {
+  userId: "123",
+  items: [{ productId: "abc", quantity: 2 }],
+  shippingAddress: "Bhubaneswar",
+  paymentMethod: "card",
+};
+
 const limitParam = {
   name: "limit",
   in: "query",
@@ -82,10 +90,14 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
               required: true,
               description: "1–255 printable ASCII characters, scoped per user, kept at least 24 h",
               schema: schemaOf(IdempotencyKeySchema),
+              example: "3f0c9a52-7d1e-4b8a-9c61-5e2f0b7d4a10",
             },
             { name: "traceparent", in: "header", required: false, schema: { type: "string" } },
           ],
-          requestBody: { required: true, content: json(ref("CreateOrderRequest")) },
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: ref("CreateOrderRequest"), example: CREATE_ORDER_EXAMPLE } },
+          },
           responses: {
             "201": {
               description: "created (or replayed: same key and body)",
