@@ -7,12 +7,11 @@ import {
   type Producer,
   projectTopics,
 } from "@orders/kafka";
-import { createLogger, DEFAULT_HTTP_POLICY } from "@orders/runtime";
+import { createLogger } from "@orders/runtime";
 import { freshDatabase, kafkaBrokers, placeOrders, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConsumerConfig } from "../src/config.ts";
 import { type RunningConsumer, startConsumer } from "../src/wiring.ts";
-import { readTopic, result, send, uniqueTopics } from "./helpers.ts";
+import { readTopic, result, send, testConsumerConfig, uniqueTopics } from "./helpers.ts";
 
 let db: TestDatabase;
 let kafka: Kafka;
@@ -30,25 +29,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const configFor = (topics: ReturnType<typeof uniqueTopics>, groupId: string): ConsumerConfig => ({
-  databaseUrl: db.url,
-  brokers: kafkaBrokers(),
-  groupId,
-  topics,
-  paymentUrl: "http://127.0.0.1:9",
-  maxPaymentAttempts: 3,
-  pendingDeadlineMs: 3_600_000,
-  deadlineCron: "0 0 * * *",
-  reconcile: { cron: "0 0 * * *", minAgeMs: 30_000, pendingBoundMs: 120_000, lookbackMs: 3_600_000 },
-  chunkSize: 100,
-  partitionsConcurrently: 3,
-  poolMax: 6,
-  runJobWorkers: false,
-  jobRetryLimit: 1,
-  paymentPolicy: DEFAULT_HTTP_POLICY,
-  metricsPort: 0,
-  source: "/order-service/consumer",
-});
+const configFor = (topics: ReturnType<typeof uniqueTopics>, groupId: string) => testConsumerConfig(db.url, topics, groupId);
 
 const statusCounts = async (ids: string[]) => {
   const { rows } = await db.pool.query("SELECT status, count(*)::int AS n FROM orders WHERE id = ANY($1::uuid[]) GROUP BY status", [ids]);

@@ -1,10 +1,40 @@
 import { randomUUID } from "node:crypto";
 import { type Kafka, type OutgoingRecord, orderResultRecord, type Producer, sendRecords } from "@orders/kafka";
+import { DEFAULT_HTTP_POLICY } from "@orders/runtime";
+import { kafkaBrokers } from "@orders/testkit";
+import type { ConsumerConfig } from "../src/config.ts";
 
 export const uniqueTopics = () => {
   const s = randomUUID().slice(0, 8);
   return { orders: `orders-${s}`, inventory: `inventory-${s}`, payments: `payments-${s}`, deliveries: `deliveries-${s}` };
 };
+
+/** A consumer on its own topics and group, job workers off, schedules that never fire in a test. */
+export const testConsumerConfig = (
+  databaseUrl: string,
+  topics: ReturnType<typeof uniqueTopics>,
+  groupId: string,
+  overrides: Partial<ConsumerConfig> = {},
+): ConsumerConfig => ({
+  databaseUrl,
+  brokers: kafkaBrokers(),
+  groupId,
+  topics,
+  paymentUrl: "http://127.0.0.1:9",
+  maxPaymentAttempts: 3,
+  pendingDeadlineMs: 3_600_000,
+  deadlineCron: "0 0 * * *",
+  reconcile: { cron: "0 0 * * *", minAgeMs: 30_000, pendingBoundMs: 120_000, lookbackMs: 3_600_000 },
+  chunkSize: 100,
+  partitionsConcurrently: 3,
+  poolMax: 6,
+  runJobWorkers: false,
+  jobRetryLimit: 1,
+  paymentPolicy: DEFAULT_HTTP_POLICY,
+  metricsPort: 0,
+  source: "/order-service/consumer",
+  ...overrides,
+});
 
 export const result = (type: string, id: string, orderId: string, data: Record<string, unknown> = {}): OutgoingRecord =>
   orderResultRecord("/test", type, id, orderId, data);

@@ -1,11 +1,10 @@
 import { createIdempotentProducer, createKafka, ensureTopics, type Kafka, type Producer, projectTopics } from "@orders/kafka";
-import { createLogger, DEFAULT_HTTP_POLICY } from "@orders/runtime";
+import { createLogger } from "@orders/runtime";
 import { freshDatabase, kafkaBrokers, placeOrders, type TestDatabase } from "@orders/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConsumerConfig } from "../src/config.ts";
 import { startConsumer } from "../src/wiring.ts";
-import { result, send, uniqueTopics } from "./helpers.ts";
+import { result, send, testConsumerConfig, uniqueTopics } from "./helpers.ts";
 
 /**
  * The issue-10 incident, end to end: another session (a paused consumer mid-transaction) holds
@@ -29,25 +28,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const configFor = (topics: ReturnType<typeof uniqueTopics>, groupId: string): ConsumerConfig => ({
-  databaseUrl: db.url,
-  brokers: kafkaBrokers(),
-  groupId,
-  topics,
-  paymentUrl: "http://127.0.0.1:9",
-  maxPaymentAttempts: 3,
-  pendingDeadlineMs: 3_600_000,
-  deadlineCron: "0 0 * * *",
-  reconcile: { cron: "0 0 * * *", minAgeMs: 30_000, pendingBoundMs: 120_000, lookbackMs: 3_600_000 },
-  chunkSize: 100,
-  partitionsConcurrently: 3,
-  poolMax: 4,
-  runJobWorkers: false,
-  jobRetryLimit: 1,
-  paymentPolicy: DEFAULT_HTTP_POLICY,
-  metricsPort: 0,
-  source: "/order-service/consumer",
-});
+const configFor = (topics: ReturnType<typeof uniqueTopics>, groupId: string) => testConsumerConfig(db.url, topics, groupId, { poolMax: 4 });
 
 const metricValue = (text: string, name: string) =>
   text

@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { serve } from "@hono/node-server";
-import { createOrder, getOrderDetail, withTransaction } from "@orders/db";
-import { type LifecycleEvent, type NewOrder, parseMoney, uuidv7 } from "@orders/domain";
+import { getOrderDetail, withTransaction } from "@orders/db";
+import { type LifecycleEvent, parseMoney, uuidv7 } from "@orders/domain";
 
 import type { OutgoingRecord } from "@orders/kafka";
 import {
@@ -18,7 +18,7 @@ import {
 } from "@orders/lifecycle";
 import { buildCallPolicy, createLogger } from "@orders/runtime";
 import { type ChaosEmitter, createPaymentApp, FaultInjector, PaymentService } from "@orders/simulators";
-import { freshDatabase, type TestDatabase } from "@orders/testkit";
+import { freshDatabase, placeOrder, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /*
@@ -76,24 +76,18 @@ const applyOptions = (): ApplyOptions => ({
 });
 
 async function orderWith(...events: LifecycleEvent[]): Promise<string> {
-  const order: NewOrder = {
-    id: uuidv7(),
-    userId: "u-1",
+  const id = await placeOrder(db.pool, {
     items: [{ productId: "abc", quantity: 2, unitPrice: parseMoney("19.99") }],
-    currency: "INR",
     shippingAddress: "Pune",
-    paymentMethod: "card",
-    createdAt: new Date(),
-  };
-  await createOrder(db.pool, order, { source: "/test", causedBy: "test" });
+  });
   await withTransaction(db.pool, (c) =>
     applyEvents(
       c,
-      events.map((event) => ({ orderId: order.id, messageId: uuidv7(), event })),
+      events.map((event) => ({ orderId: id, messageId: uuidv7(), event })),
       applyOptions(),
     ),
   );
-  return order.id;
+  return id;
 }
 
 const charge = (orderId: string) => service.charge({ orderId, attempt: 1, amount: "39.98", currency: "INR" });

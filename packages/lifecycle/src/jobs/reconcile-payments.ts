@@ -1,4 +1,4 @@
-import { markPaymentChecked, type PaymentReconcileCandidate, type Pool, paymentReconcileCandidates, withTransaction } from "@orders/db";
+import { markPaymentChecked, type PaymentReconcileCandidate, paymentReconcileCandidates, withTransaction } from "@orders/db";
 import {
   PAYMENT_SERVICE_UNREACHABLE,
   type PaymentMismatch,
@@ -6,9 +6,8 @@ import {
   type PaymentServiceAnswer,
   reconcilePayment,
 } from "@orders/domain";
-import type { Logger } from "@orders/runtime";
-import { type ApplyOptions, applyEvents } from "../apply-events.ts";
-import type { PaymentClient } from "./payment-client.ts";
+import { applyEvents } from "../apply-events.ts";
+import type { PaymentJobDeps } from "./payment-jobs.ts";
 
 /** processed_messages name of reconciliation; its message ids are `reconcile:<order>:<event type>`. */
 export const RECONCILE_CONSUMER = "payment-reconciliation";
@@ -32,12 +31,8 @@ export interface ReconcileOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-export interface ReconcileDeps {
-  readonly pool: Pool;
-  readonly payments: PaymentClient;
-  readonly logger: Logger;
-  readonly apply: Omit<ApplyOptions, "consumer">;
-}
+/** The same as a payment job's: the pool, the payment service, and how events are applied. */
+export type ReconcileDeps = PaymentJobDeps;
 
 export type RepairResult = "repaired" | "would-repair" | "reported" | "failed";
 
