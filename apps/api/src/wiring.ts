@@ -1,6 +1,6 @@
-import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { createPool, deleteExpiredIdempotencyKeys, type Pool, type SessionTimeouts } from "@orders/db";
 import { type CallPolicyOptions, createMetricsRegistry, type Logger } from "@orders/runtime";
 import type { CircuitState } from "cockatiel";
@@ -9,7 +9,7 @@ import type { ApiConfig } from "./config.ts";
 import { createInventoryClient } from "./inventory-client.ts";
 import { createJwksCache } from "./jwks-cache.ts";
 import type { AsymmetricAlg, AuthOptions } from "./middleware/auth.ts";
-import { answerClientError } from "./middleware/client-error.ts";
+import { adapterErrorResponse, answerClientError, answerExpectation } from "./middleware/client-error.ts";
 import { createRateLimiters, type RateLimiters } from "./middleware/rate-limit.ts";
 import { buildInventoryPolicy, inventoryPolicyOptions } from "./policies.ts";
 
@@ -125,20 +125,24 @@ export async function listen(
   hostname: string,
   options: ListenOptions = {},
 ): Promise<RunningServer> {
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch, port, hostname }, () => resolve(s));
-  });
-  const http = server as unknown as HttpServer;
+  const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
+  // The adapter's listener on a server we create: errors outside Hono answer problem+json
+  // (issue 12, defect 4), and a request without Host reaches the app (the adapter supplies one)
+  // instead of Node's empty 400.
+  const listener = getRequestListener(fetch, { hostname: host, errorHandler: adapterErrorResponse });
+  const http = createServer({ requireHostHeader: false }, listener);
   if (options.keepAliveTimeoutMs !== undefined) http.keepAliveTimeout = options.keepAliveTimeoutMs;
   // Parser errors (431, malformed requests) answer problem+json instead of Node's bare status line.
   http.on("clientError", answerClientError);
+  http.on("checkExpectation", answerExpectation);
+  await new Promise<void>((resolve) => http.listen(port, hostname, resolve));
+  const server = http;
   let draining = false;
   // First listener, so the header is in place before @hono/node-server writes the response.
   http.prependListener("request", (_req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.setHeader("Connection", "close");
   });
   const address = server.address() as AddressInfo;
-  const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
   let closing: Promise<void> | undefined;
   const drain = ({ drainMs, timeoutMs = 20_000 }: { drainMs: number; timeoutMs?: number }) => {
     draining = true;

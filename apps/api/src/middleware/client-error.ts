@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { type Problem, problemType } from "./problem.ts";
 
@@ -64,4 +65,31 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     return;
   }
   socket.end(clientErrorResponse(error.code));
+}
+
+const problemBody = (status: number, slug: string, title: string, detail: string) =>
+  JSON.stringify({ type: problemType(slug), title, status, detail } satisfies Problem);
+const PROBLEM_HEADERS = { "Content-Type": "application/problem+json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
+
+/**
+ * The adapter's errorHandler: a request Node parsed but the adapter cannot turn into a URL
+ * (a bad Host header, a request target that is not a path, a backslash in the path) is a 400
+ * problem; the adapter's default is an empty 400.
+ */
+export function adapterErrorResponse(error: unknown): Response {
+  const requestError = error instanceof Error && error.name === "RequestError";
+  const [status, slug, title, detail] = requestError
+    ? [400, "bad-request", "Bad request", `the request cannot be routed: ${error.message}`]
+    : [500, "internal", "Internal server error", "the server failed to handle the request"];
+  return new Response(problemBody(status as number, slug as string, title as string, detail as string), {
+    status: status as number,
+    headers: PROBLEM_HEADERS,
+  });
+}
+
+/** `Expect:` other than 100-continue: 417 as a problem (Node's default has no body). */
+export function answerExpectation(_req: IncomingMessage, res: ServerResponse): void {
+  const body = problemBody(417, "expectation-failed", "Expectation failed", "only Expect: 100-continue is supported");
+  res.writeHead(417, { ...PROBLEM_HEADERS, "Content-Length": Buffer.byteLength(body), Connection: "close" });
+  res.end(body);
 }

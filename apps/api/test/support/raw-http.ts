@@ -15,7 +15,7 @@ export interface RawExchange {
 }
 
 /** Parses as many complete responses as `buf` holds; returns them and the bytes consumed. */
-function parseResponses(buf: Buffer): { responses: RawResponse[]; used: number } {
+function parseResponses(buf: Buffer, noBody = false): { responses: RawResponse[]; used: number } {
   const responses: RawResponse[] = [];
   let at = 0;
   for (;;) {
@@ -30,7 +30,9 @@ function parseResponses(buf: Buffer): { responses: RawResponse[]; used: number }
     }
     let pos = end + 4;
     let body: Buffer;
-    if (headers["transfer-encoding"]?.toLowerCase().includes("chunked")) {
+    if (noBody || status === 204 || status === 304) {
+      body = Buffer.alloc(0);
+    } else if (headers["transfer-encoding"]?.toLowerCase().includes("chunked")) {
       const parts: Buffer[] = [];
       let complete = false;
       for (;;) {
@@ -69,7 +71,8 @@ export function rawExchange(
   port: number,
   /** Parts are written in order; a number waits that many milliseconds (a slow client). */
   request: Buffer | string | (Buffer | string | number)[],
-  options: { expect?: number; timeoutMs?: number } = {},
+  /** `head`: responses to HEAD requests (no body whatever Content-Length says). */
+  options: { expect?: number; timeoutMs?: number; head?: boolean } = {},
 ): Promise<RawExchange> {
   const expect = options.expect ?? 1;
   return new Promise((resolve) => {
@@ -81,12 +84,12 @@ export function rawExchange(
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ responses: parseResponses(buf).responses, closed, ...(error ? { error } : {}) });
+      resolve({ responses: parseResponses(buf, options.head).responses, closed, ...(error ? { error } : {}) });
     };
     const timer = setTimeout(() => finish(false), options.timeoutMs ?? 5_000);
     socket.on("data", (d) => {
       buf = Buffer.concat([buf, d]);
-      if (parseResponses(buf).responses.length >= expect) finish(false);
+      if (parseResponses(buf, options.head).responses.length >= expect) finish(false);
     });
     socket.on("end", () => finish(true));
     socket.on("close", () => finish(true));
