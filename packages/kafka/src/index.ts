@@ -2,6 +2,7 @@ export * from "./client.ts";
 export * from "./cloudevents.ts";
 export * from "./consumer.ts";
 export * from "./dead-letter.ts";
+export * from "./dead-letter-redrive.ts";
 export * from "./probe.ts";
 export * from "./producer.ts";
 export * from "./record-sender.ts";
