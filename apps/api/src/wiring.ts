@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, Server as NetServer } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { createPool, deleteExpiredIdempotencyKeys, type Pool, type SessionTimeouts } from "@orders/db";
 import { type CallPolicyOptions, createMetricsRegistry, type Logger } from "@orders/runtime";
@@ -148,8 +148,18 @@ export async function listen(
     draining = true;
     closing ??= (async () => {
       if (drainMs > 0) await new Promise((r) => setTimeout(r, drainMs));
-      const closed = new Promise<void>((resolve, reject) => http.close((error) => (error ? reject(error) : resolve())));
-      http.closeIdleConnections();
+      // A busy loop runs this timer before accepting what the kernel queued meanwhile: let one
+      // poll phase accept those connections, or closing the listener would reset them.
+      await new Promise((r) => setImmediate(r));
+      // net.Server's close, not http.Server's: the latter also destroys every connection not
+      // inside a request, which includes one just accepted whose request is not parsed yet. Idle
+      // keep-alive sockets have expired during the window; a request already on the wire is
+      // still read and answered (with Connection: close).
+      const closed = new Promise<void>((resolve, reject) =>
+        NetServer.prototype.close.call(http, (error?: Error) => (error ? reject(error) : resolve())),
+      );
+      // Without a window (tests, SHUTDOWN_DRAIN_MS=0) idle keep-alive sockets are closed now.
+      if (drainMs <= 0) http.closeIdleConnections();
       const hardStop = setTimeout(() => http.closeAllConnections(), timeoutMs);
       try {
         await closed;

@@ -153,7 +153,7 @@ const request = fc.record({
   method,
   path,
   query,
-  token: fc.nat({ max: tokens?.length ?? 5 }),
+  token: fc.nat({ max: 5 }), // 5 = no Authorization header
   contentType: fc.constantFrom("application/json", "application/json; charset=utf-8", "text/plain", "", "application/problem+json"),
   key: fc.oneof({ weight: 4, arbitrary: fc.uuid() }, { weight: 1, arbitrary: headerValue }),
   body: fc.option(body, { freq: 4 }),
@@ -188,7 +188,7 @@ const nearValid = fc.record({
   extra: fc.constant([] as [string, string][]),
 });
 
-type Req = fc.Infer<typeof request>;
+type Req = typeof request extends fc.Arbitrary<infer T> ? T : never;
 
 function bytesOf(r: Req): Buffer {
   const lines = [`${r.method} ${r.path}${r.query} HTTP/1.1`, "Host: 127.0.0.1", "Connection: close"];
