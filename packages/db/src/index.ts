@@ -1,4 +1,5 @@
 export * from "./audit-repository.ts";
+export * from "./databases.ts";
 export * from "./idempotency-repository.ts";
 export * from "./lifecycle-repository.ts";
 export * from "./migrate.ts";

@@ -1,6 +1,6 @@
 import { uuidv7 } from "@orders/domain";
-import { freshDatabase, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshDatabase, type TestDatabase } from "./database.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {

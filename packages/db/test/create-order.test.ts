@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { type NewOrder, parseMoney, uuidv7 } from "@orders/domain";
-import { freshDatabase, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   claimIdempotencyKey,
@@ -12,6 +11,7 @@ import {
   newOrderDetail,
   withTransaction,
 } from "../src/index.ts";
+import { freshDatabase, type TestDatabase } from "./database.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {

@@ -3,32 +3,20 @@ import { cp, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { postgresServerUrl } from "@orders/testkit";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadMigrations, MIGRATIONS_DIR, migrate } from "../src/index.ts";
+import { createDatabase, dropDatabase, loadMigrations, MIGRATIONS_DIR, migrate } from "../src/index.ts";
+import { postgresServerUrl } from "./database.ts";
 
 const server = postgresServerUrl();
 const created: string[] = [];
-const urlFor = (name: string) => {
-  const u = new URL(server);
-  u.pathname = `/${name}`;
-  return u.toString();
-};
 async function emptyDatabase(label: string): Promise<string> {
   const name = `mig_${label}_${Math.random().toString(16).slice(2, 10)}`;
-  const c = new pg.Client({ connectionString: urlFor("postgres") });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
   created.push(name);
-  return urlFor(name);
+  return createDatabase(server, name);
 }
 afterAll(async () => {
-  const c = new pg.Client({ connectionString: urlFor("postgres") });
-  await c.connect();
-  for (const name of created) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await c.end();
+  for (const name of created) await dropDatabase(server, name);
 });
 
 const cli = fileURLToPath(new URL("../src/migrate-cli.ts", import.meta.url));

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { freshDatabase, type TestDatabase } from "@orders/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshDatabase, type TestDatabase } from "./database.ts";
 
 /*
  * The relay's ordering rule (docs/relay.md "Ordering"): one order's outbox rows commit in

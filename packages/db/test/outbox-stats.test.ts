@@ -1,6 +1,6 @@
-import { freshDatabase, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyzeOutboxIfStale } from "../src/index.ts";
+import { freshDatabase, type TestDatabase } from "./database.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
