@@ -79,3 +79,22 @@ export async function pendingOrdersCreatedBefore(db: Queryable, cutoff: Date, li
   const { rows } = await run(db, sql.selectPendingCreatedBefore(cutoff, limit));
   return rows.map((r: { id: string }) => r.id);
 }
+
+/**
+ * Retention of the inbox: deletes processed_messages rows recorded before `before`, in batches
+ * (short transactions, no long lock), until none is left or `maxBatches` ran; returns how many.
+ */
+export async function deleteProcessedMessagesBefore(
+  db: Queryable,
+  before: Date,
+  options: { batchSize?: number; maxBatches?: number } = {},
+): Promise<number> {
+  const batchSize = options.batchSize ?? 5_000;
+  let total = 0;
+  for (let i = 0; i < (options.maxBatches ?? 100); i++) {
+    const { rowCount } = await run(db, sql.deleteProcessedMessagesBefore(before, batchSize));
+    total += rowCount ?? 0;
+    if ((rowCount ?? 0) < batchSize) break;
+  }
+  return total;
+}

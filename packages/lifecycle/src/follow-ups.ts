@@ -8,6 +8,7 @@ export const QUEUES = {
   refundPayment: "payment-refund",
   pendingDeadline: "pending-deadline",
   reconcilePayments: "payment-reconcile",
+  processedMessagesRetention: "processed-messages-retention",
 } as const;
 
 export interface InitiatePaymentJob {

@@ -7,5 +7,6 @@ export * from "./jobs/metrics.ts";
 export * from "./jobs/payment-client.ts";
 export * from "./jobs/payment-jobs.ts";
 export * from "./jobs/pending-deadline.ts";
+export * from "./jobs/processed-messages-retention.ts";
 export * from "./jobs/reconcile-payments.ts";
 export * from "./jobs/workers.ts";

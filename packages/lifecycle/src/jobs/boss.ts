@@ -39,6 +39,7 @@ export function sagaQueues(options: Pick<SagaBossOptions, "retryLimit" | "retryD
     // One sweep at a time is enough; a missed one is made up by the next.
     { name: QUEUES.pendingDeadline, options: { retryLimit: 0, policy: "singleton" } },
     { name: QUEUES.reconcilePayments, options: { retryLimit: 0, policy: "singleton" } },
+    { name: QUEUES.processedMessagesRetention, options: { retryLimit: 0, policy: "singleton" } },
   ];
 }
 

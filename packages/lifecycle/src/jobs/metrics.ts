@@ -28,8 +28,30 @@ export function sagaJobMetrics(registry: Registry) {
     labelNames: ["mismatch", "result"],
     registers: [registry],
   });
+  const lastSuccess = new prometheus.Gauge({
+    name: "consumer_job_last_success_timestamp_seconds",
+    help: "Unix time a saga job of this queue last finished without error in this process (scheduled chores: deadline sweep, reconciliation, retention)",
+    labelNames: ["queue"],
+    registers: [registry],
+  });
+  let breakerState: (() => number) | null = null;
+  new prometheus.Gauge({
+    name: "consumer_payment_circuit_state",
+    help: "Payment service circuit breaker of this process: 0 closed, 1 open, 2 half-open, 3 isolated",
+    registers: [registry],
+    collect() {
+      if (breakerState) this.set(breakerState());
+    },
+  });
   return {
-    onJob: (queue: string, outcome: string, seconds: number) => jobSeconds.observe({ queue, outcome }, seconds),
+    onJob: (queue: string, outcome: string, seconds: number) => {
+      jobSeconds.observe({ queue, outcome }, seconds);
+      if (outcome !== "failed") lastSuccess.set({ queue }, Date.now() / 1000);
+    },
+    /** Reports the payment breaker's state (cockatiel CircuitState) on /metrics. */
+    watchPaymentBreaker: (state: () => number) => {
+      breakerState = state;
+    },
     onReconcileReport: (report: ReconcileReport) => {
       reconcileChecked.inc(report.checked);
       for (const f of report.findings) {

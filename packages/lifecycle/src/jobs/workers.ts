@@ -5,6 +5,7 @@ import { type InitiatePaymentJob, QUEUES, type RefundPaymentJob } from "../follo
 import type { PaymentClient } from "./payment-client.ts";
 import { initiatePayment, refundPayment } from "./payment-jobs.ts";
 import { type DeadlineSweepOptions, sweepPendingDeadline } from "./pending-deadline.ts";
+import { type ProcessedMessagesRetentionOptions, pruneProcessedMessages } from "./processed-messages-retention.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcilePayments } from "./reconcile-payments.ts";
 
 export interface SagaWorkerOptions {
@@ -25,6 +26,8 @@ export interface SagaWorkerOptions {
     readonly options: Omit<ReconcileOptions, "dryRun" | "onProgress">;
     readonly onReport?: (report: ReconcileReport) => void;
   };
+  /** Retention of processed_messages (pg-boss schedule, one run at a time across all instances). */
+  readonly processedMessagesRetention?: ProcessedMessagesRetentionOptions & { readonly cron: string };
 }
 
 /** Registers the PaymentInitiator, the refund worker and the deadline schedule on `boss`. */
@@ -59,26 +62,45 @@ export async function startSagaWorkers(boss: PgBoss, options: SagaWorkerOptions)
   await boss.work<RefundPaymentJob>(QUEUES.refundPayment, work, async (jobs: Job<RefundPaymentJob>[]) => {
     await Promise.all(jobs.map((j) => timed(QUEUES.refundPayment, () => refundPayment(deps, j.data))));
   });
-  await boss.work(QUEUES.pendingDeadline, { pollingIntervalSeconds: 1 }, async () => {
-    const { cancelled } = await sweepPendingDeadline(options.pool, options.deadline);
-    if (cancelled > 0) options.logger.info("pending orders timed out", { cancelled });
-  });
+  // Scheduled chores report through onJob too: their last success is what "late" alerts watch.
+  await boss.work(QUEUES.pendingDeadline, { pollingIntervalSeconds: 1 }, async () =>
+    timed(QUEUES.pendingDeadline, async () => {
+      const { cancelled } = await sweepPendingDeadline(options.pool, options.deadline);
+      if (cancelled > 0) options.logger.info("pending orders timed out", { cancelled });
+      return "swept";
+    }),
+  );
   await boss.schedule(QUEUES.pendingDeadline, options.deadlineCron ?? "* * * * *");
   const reconcile = options.reconcile;
   if (reconcile) {
-    await boss.work(QUEUES.reconcilePayments, { pollingIntervalSeconds: 1 }, async () => {
-      const report = await reconcilePayments(deps, reconcile.options);
-      reconcile.onReport?.(report);
-      if (report.findings.length > 0) {
-        options.logger.warn("payment reconciliation found mismatches", { checked: report.checked, findings: report.findings.length });
-      }
-    });
+    await boss.work(QUEUES.reconcilePayments, { pollingIntervalSeconds: 1 }, async () =>
+      timed(QUEUES.reconcilePayments, async () => {
+        const report = await reconcilePayments(deps, reconcile.options);
+        reconcile.onReport?.(report);
+        if (report.findings.length > 0) {
+          options.logger.warn("payment reconciliation found mismatches", { checked: report.checked, findings: report.findings.length });
+        }
+        return "reconciled";
+      }),
+    );
     await boss.schedule(QUEUES.reconcilePayments, reconcile.cron);
+  }
+  const retention = options.processedMessagesRetention;
+  if (retention) {
+    await boss.work(QUEUES.processedMessagesRetention, { pollingIntervalSeconds: 5 }, async () =>
+      timed(QUEUES.processedMessagesRetention, async () => {
+        const { deleted } = await pruneProcessedMessages(options.pool, retention);
+        if (deleted > 0) options.logger.info("processed_messages retention", { deleted, retentionMs: retention.retentionMs });
+        return "pruned";
+      }),
+    );
+    await boss.schedule(QUEUES.processedMessagesRetention, retention.cron);
   }
   return async () => {
     await boss.offWork(QUEUES.initiatePayment, { wait: true });
     await boss.offWork(QUEUES.refundPayment, { wait: true });
     await boss.offWork(QUEUES.pendingDeadline, { wait: true });
     if (reconcile) await boss.offWork(QUEUES.reconcilePayments, { wait: true });
+    if (retention) await boss.offWork(QUEUES.processedMessagesRetention, { wait: true });
   };
 }
