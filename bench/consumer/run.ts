@@ -119,7 +119,7 @@ async function runOnce(serverUrl: string, brokers: string[], instances: number) 
             LOG_LEVEL: "warn",
             CONSUMER_CHUNK_SIZE: "500",
             CONSUMER_PARTITIONS_CONCURRENTLY: String(Math.ceil(PARTITIONS / instances)),
-            DB_POOL_MAX: "8",
+            DATABASE_POOL_MAX: "8",
           },
         },
         "/tmp",

@@ -1,21 +1,13 @@
-import { createPool, migrate } from "@orders/db";
+import { createPool } from "@orders/db";
 import { announceListening, createLogger, installShutdown, loadConfigOrExit, waitForDependency } from "@orders/runtime";
 import { type ApiConfig, ApiConfigSchema } from "./config.ts";
 import { createApi, listen, scheduleIdempotencyCleanup, sessionTimeoutsFrom } from "./wiring.ts";
 
-let config: ApiConfig = loadConfigOrExit(ApiConfigSchema);
+// DATABASE_URL is required here; `npm run start:local` (src/local.ts) provides a throw-away
+// local PostgreSQL for development — production never imports the embedded servers.
+const config: ApiConfig = loadConfigOrExit(ApiConfigSchema, { required: ["DATABASE_URL"] });
 const logger = createLogger({ service: "api", level: config.LOG_LEVEL });
 const shutdown = installShutdown(logger, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
-
-if (!config.DATABASE_URL) {
-  // DESIGN §7: with no DATABASE_URL, run on a throw-away local PostgreSQL (demo/dev only).
-  const { startLocalPostgres } = await import("@orders/local-postgres");
-  const pg = await startLocalPostgres();
-  await migrate(pg.url);
-  shutdown.onShutdown("local-postgres", () => pg.stop());
-  config = { ...config, DATABASE_URL: pg.url };
-  logger.warn("DATABASE_URL not set: started a throw-away local PostgreSQL", { url: pg.url });
-}
 
 // The database first, with bounded retries (DESIGN §8): pg-boss' start below needs it too.
 const pool = createPool({

@@ -25,14 +25,18 @@ export const ConsumerEnvSchema = v.object({
   RECONCILE_LOOKBACK_HOURS: env.int(72, 1, 24 * 365),
   CONSUMER_CHUNK_SIZE: env.int(200, 1, 5_000),
   CONSUMER_PARTITIONS_CONCURRENTLY: env.int(3, 1, 64),
-  DB_POOL_MAX: env.int(8, 1, 200),
+  DATABASE_POOL_MAX: env.int(8, 1, 200),
   // No network call inside the consumer's transactions: 15 s idle in one is a stuck process.
   ...databaseSessionEnv({ statementMs: 30_000, lockMs: 10_000, idleInTransactionMs: 15_000 }),
   RUN_JOB_WORKERS: env.bool(true),
   METRICS_PORT: env.int(9102, 0, 65_535),
-  METRICS_HOST: env.string("127.0.0.1"),
+  HOST: env.string("127.0.0.1"),
   LOG_LEVEL: env.logLevel(),
+  SHUTDOWN_TIMEOUT_MS: env.int(20_000, 0, 600_000),
 });
+
+/** Old names still read, with a warning at start (docs/configuration.md): the same name for the same thing in every app. */
+export const DEPRECATED_CONSUMER_ENV = { DB_POOL_MAX: "DATABASE_POOL_MAX", METRICS_HOST: "HOST" } as const;
 
 export type ConsumerEnv = v.InferOutput<typeof ConsumerEnvSchema>;
 
@@ -88,7 +92,7 @@ export const toConsumerConfig = (e: ConsumerEnv): ConsumerConfig => ({
   cronCheckSeconds: e.CRON_CHECK_SECONDS,
   chunkSize: e.CONSUMER_CHUNK_SIZE,
   partitionsConcurrently: e.CONSUMER_PARTITIONS_CONCURRENTLY,
-  poolMax: e.DB_POOL_MAX,
+  poolMax: e.DATABASE_POOL_MAX,
   sessionTimeouts: {
     statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     lockTimeoutMs: e.DATABASE_LOCK_TIMEOUT_MS,
@@ -104,6 +108,6 @@ export const toConsumerConfig = (e: ConsumerEnv): ConsumerConfig => ({
     halfOpenAfterMs: e.PAYMENT_BREAKER_HALF_OPEN_MS,
   },
   metricsPort: e.METRICS_PORT,
-  metricsHost: e.METRICS_HOST,
+  metricsHost: e.HOST,
   source: "/order-service/consumer",
 });

@@ -1,12 +1,12 @@
 import { createPool } from "@orders/db";
 import { createKafka } from "@orders/kafka";
 import { announceListening, createLogger, installShutdown, loadConfigOrExit, waitForDependency } from "@orders/runtime";
-import { ConsumerEnvSchema, toConsumerConfig } from "./config.ts";
+import { ConsumerEnvSchema, DEPRECATED_CONSUMER_ENV, toConsumerConfig } from "./config.ts";
 import { startConsumer } from "./wiring.ts";
 
-const env = loadConfigOrExit(ConsumerEnvSchema);
+const env = loadConfigOrExit(ConsumerEnvSchema, { deprecated: DEPRECATED_CONSUMER_ENV });
 const logger = createLogger({ service: "consumer", level: env.LOG_LEVEL });
-const shutdown = installShutdown(logger);
+const shutdown = installShutdown(logger, { timeoutMs: env.SHUTDOWN_TIMEOUT_MS });
 
 const probe = createPool({ connectionString: env.DATABASE_URL, max: 1 });
 await waitForDependency("postgresql", () => probe.query("SELECT 1"), logger);

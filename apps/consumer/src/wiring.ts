@@ -1,5 +1,3 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createPool, type Pool } from "@orders/db";
 import {
   type BatchConsumer,
@@ -19,7 +17,7 @@ import {
   startSagaBoss,
   startSagaWorkers,
 } from "@orders/lifecycle";
-import { buildCallPolicy, createMetricsRegistry, createReadiness, type Logger, readinessResponse } from "@orders/runtime";
+import { buildCallPolicy, createMetricsRegistry, createReadiness, type Logger, type OpsServer, serveOps } from "@orders/runtime";
 import type { ConsumerConfig } from "./config.ts";
 
 export interface RunningConsumer {
@@ -104,25 +102,11 @@ export async function startConsumer(config: ConsumerConfig, logger: Logger): Pro
   // /readyz: the database and a Kafka broker answer now (not-ready during an outage of either).
   const kafkaProbe = createKafkaProbe({ brokers: config.brokers, clientId: `consumer-probe-${process.pid}` });
   const readiness = createReadiness({ database: () => pool.query("SELECT 1"), kafka: () => kafkaProbe.probe() });
-  let server: Server | null = null;
-  let metricsUrl: string | null = null;
-  if (config.metricsPort !== null) {
-    server = createServer(async (req, res) => {
-      if (req.url === "/metrics") {
-        res.writeHead(200, { "content-type": registry.contentType }).end(await registry.metrics());
-      } else if (req.url === "/readyz") {
-        const { status, body } = readinessResponse(await readiness.check());
-        res.writeHead(status, { "content-type": "application/json" }).end(body);
-      } else if (req.url === "/healthz") {
-        res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
-      } else {
-        res.writeHead(404).end();
-      }
-    });
-    const host = config.metricsHost ?? "127.0.0.1";
-    await new Promise<void>((resolve) => server?.listen(config.metricsPort ?? 0, host, resolve));
-    metricsUrl = `http://${host}:${(server.address() as AddressInfo).port}/metrics`;
-  }
+  const server: OpsServer | null =
+    config.metricsPort === null
+      ? null
+      : await serveOps({ registry, port: config.metricsPort, host: config.metricsHost ?? "127.0.0.1", readiness });
+  const metricsUrl = server ? `${server.url}/metrics` : null;
 
   return {
     metricsUrl,
@@ -133,7 +117,7 @@ export async function startConsumer(config: ConsumerConfig, logger: Logger): Pro
       if (stopWorkers) await stopWorkers();
       await boss.stop({ graceful: true, close: true, timeout: 10_000 });
       await dlqProducer.disconnect();
-      if (server) await new Promise<void>((r) => server?.close(() => r()));
+      await server?.close();
       await kafkaProbe.close();
       await pool.end();
     },

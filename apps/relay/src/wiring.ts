@@ -18,9 +18,8 @@ import {
   startRelayJobs,
   startRelayLoop,
 } from "@orders/outbox-relay";
-import { createMetricsRegistry, createReadiness, type Logger, waitForDependency } from "@orders/runtime";
+import { createMetricsRegistry, createReadiness, type Logger, serveOps, waitForDependency } from "@orders/runtime";
 import { type RelayConfig, relayIdleInTransactionTimeoutMs } from "./config.ts";
-import { serveMetrics } from "./http.ts";
 import { publishPolicy } from "./policies.ts";
 
 export interface RunningRelay {
@@ -159,7 +158,7 @@ export async function startRelay(
     });
     stops.push({ name: "kafka probe", stop: () => kafkaProbe.close() });
     const readiness = createReadiness({ database: () => pool.query("SELECT 1"), kafka: () => kafkaProbe.probe() });
-    const server = await serveMetrics(registry, config.METRICS_PORT, config.HOST, readiness);
+    const server = await serveOps({ registry, port: config.METRICS_PORT, host: config.HOST, readiness });
     stops.push({ name: "metrics server", stop: () => server.close() });
     logger.info("relay started", {
       topic: topics.orders,

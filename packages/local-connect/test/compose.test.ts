@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -120,6 +120,33 @@ describe("Dockerfiles", () => {
     for (const line of final.lines.filter((l) => /^COPY\s/i.test(l) && !/--from=/.test(l))) {
       const parts = line.split(/\s+/).filter((p) => !p.startsWith("--"));
       for (const src of parts.slice(1, -1)) expect(existsSync(join(REPO_ROOT, src)), src).toBe(true);
+    }
+  });
+
+  it("app image: no deployable's production dependencies reach the test and local scaffolding (--omit=dev leaves it out)", () => {
+    const scaffolding = ["testkit", "local-postgres", "local-kafka", "local-connect", "simulators", "stack"].map((n) => `@orders/${n}`);
+    const dirOf = new Map<string, string>();
+    for (const root of ["apps", "packages"]) {
+      for (const dir of readdirSync(join(REPO_ROOT, root))) {
+        const file = join(root, dir, "package.json");
+        if (existsSync(join(REPO_ROOT, file))) dirOf.set((JSON.parse(read(file)) as { name: string }).name, file);
+      }
+    }
+    const deps = (name: string): string[] =>
+      Object.keys((JSON.parse(read(dirOf.get(name) as string)) as { dependencies?: Record<string, string> }).dependencies ?? {});
+    for (const app of ["@orders/api", "@orders/relay", "@orders/consumer"]) {
+      const reached = new Set<string>();
+      const visit = (name: string) => {
+        for (const dep of deps(name).filter((d) => dirOf.has(d) && !reached.has(d))) {
+          reached.add(dep);
+          visit(dep);
+        }
+      };
+      visit(app);
+      expect(
+        [...reached].filter((d) => scaffolding.includes(d)),
+        app,
+      ).toEqual([]);
     }
   });
 

@@ -12,13 +12,47 @@ export function loadConfig<S extends v.GenericSchema>(schema: S, env: NodeJS.Pro
   throw new AppError("CONFIG_INVALID", `invalid configuration — ${problems.join("; ")}`, { issues: toFieldIssues(result.issues) });
 }
 
+export interface StartConfigOptions {
+  /**
+   * Old variable name → its current name. The old one is still read when the current one is
+   * unset, and start-up prints one warning line per old name in use (docs/configuration.md).
+   */
+  readonly deprecated?: Readonly<Record<string, string>>;
+  /** Variables the process cannot run without, though the schema lets tests leave them out. */
+  readonly required?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** `env` with each deprecated name copied to its current name (unless that is set), and what was copied. */
+export function applyDeprecatedNames(
+  env: NodeJS.ProcessEnv,
+  deprecated: Readonly<Record<string, string>>,
+): { env: NodeJS.ProcessEnv; warnings: string[] } {
+  const out = { ...env };
+  const warnings: string[] = [];
+  for (const [old, current] of Object.entries(deprecated)) {
+    if (env[old] === undefined) continue;
+    if (env[current] === undefined) out[current] = env[old];
+    warnings.push(
+      env[current] === undefined ? `${old} is deprecated: rename it to ${current}` : `${old} is deprecated and ignored: ${current} is set`,
+    );
+  }
+  return { env: out, warnings };
+}
+
 /**
- * `loadConfig` for a process entry point: on a bad environment, prints the one-line reason
- * (every offending variable) to stderr and exits 1 (DESIGN §8).
+ * `loadConfig` for a process entry point: on a bad environment (or a `required` variable
+ * missing), prints the one-line reason (every offending variable) to stderr and exits 1
+ * (DESIGN §8). Deprecated names are accepted with a one-line warning each.
  */
-export function loadConfigOrExit<S extends v.GenericSchema>(schema: S, env: NodeJS.ProcessEnv = process.env): v.InferOutput<S> {
+export function loadConfigOrExit<S extends v.GenericSchema>(schema: S, options: StartConfigOptions = {}): v.InferOutput<S> {
+  const { env, warnings } = applyDeprecatedNames(options.env ?? process.env, options.deprecated ?? {});
+  for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
   try {
-    return loadConfig(schema, env);
+    const config = loadConfig(schema, env);
+    const missing = (options.required ?? []).filter((name) => (config as Record<string, unknown>)[name] === undefined);
+    if (missing.length > 0) throw new Error(`invalid configuration — ${missing.map((name) => `${name}: required`).join("; ")}`);
+    return config;
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     process.exit(1);

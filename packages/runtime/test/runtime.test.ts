@@ -1,7 +1,7 @@
 import { BrokenCircuitError } from "cockatiel";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import { buildCallPolicy, createLogger, env, loadConfig } from "../src/index.ts";
+import { applyDeprecatedNames, buildCallPolicy, createLogger, env, loadConfig } from "../src/index.ts";
 
 describe("loadConfig", () => {
   const schema = v.object({ PORT: env.int(3000, 1, 65535), DATABASE_URL: env.url(), DEBUG: env.bool(false), TOPICS: env.list("a,b") });
@@ -30,6 +30,19 @@ describe("loadConfig", () => {
       const pointers = (error as { issues: { pointer: string }[] }).issues.map((i) => i.pointer).sort();
       expect(pointers).toEqual(["/DATABASE_URL", "/DEBUG", "/PORT"]);
     }
+  });
+
+  it("reads a deprecated name under its current one, with a warning, unless the current one is set", () => {
+    const renamed = { DB_POOL_MAX: "DATABASE_POOL_MAX" };
+    expect(applyDeprecatedNames({ DB_POOL_MAX: "8" }, renamed)).toEqual({
+      env: { DB_POOL_MAX: "8", DATABASE_POOL_MAX: "8" },
+      warnings: ["DB_POOL_MAX is deprecated: rename it to DATABASE_POOL_MAX"],
+    });
+    expect(applyDeprecatedNames({ DB_POOL_MAX: "8", DATABASE_POOL_MAX: "9" }, renamed)).toEqual({
+      env: { DB_POOL_MAX: "8", DATABASE_POOL_MAX: "9" },
+      warnings: ["DB_POOL_MAX is deprecated and ignored: DATABASE_POOL_MAX is set"],
+    });
+    expect(applyDeprecatedNames({ DATABASE_POOL_MAX: "9" }, renamed)).toEqual({ env: { DATABASE_POOL_MAX: "9" }, warnings: [] });
   });
 });
 
