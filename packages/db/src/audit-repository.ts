@@ -1,9 +1,6 @@
 import type { Queryable } from "./pool.ts";
+import { rowsOf } from "./run.ts";
 import * as audit from "./sql/audit.ts";
-import type { Query } from "./sql/query.ts";
-
-const rowsOf = async <T>(db: Queryable, q: Query): Promise<T[]> =>
-  (await db.query({ text: q.text, values: q.values as unknown[] })).rows as T[];
 
 export interface OrderAuditRow {
   id: string;

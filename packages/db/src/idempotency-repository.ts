@@ -1,9 +1,6 @@
 import type { Queryable } from "./pool.ts";
+import { run } from "./run.ts";
 import * as idem from "./sql/idempotency.ts";
-import type * as sqlTypes from "./sql/index.ts";
-
-const run = (db: Queryable, q: sqlTypes.Query) =>
-  db.query({ text: q.text, values: q.values as unknown[], ...(q.name ? { name: q.name } : {}) });
 
 export interface StoredIdempotencyKey {
   readonly state: "IN_FLIGHT" | "COMPLETED";

@@ -9,5 +9,6 @@ export * from "./pg-errors.ts";
 export * from "./pool.ts";
 export * from "./reconciliation-repository.ts";
 export * from "./replication-repository.ts";
+export * from "./run.ts";
 export * as sql from "./sql/index.ts";
 export * from "./transaction.ts";

@@ -1,6 +1,7 @@
 import { INITIAL_ORDER_STATE, lineTotal, type NewOrder, newOrderTotal, ORDER_AGGREGATE, orderCreatedPayload, uuidv7 } from "@orders/domain";
 import type pg from "pg";
 import type { Queryable } from "./pool.ts";
+import { run } from "./run.ts";
 import * as sql from "./sql/index.ts";
 import { withTransaction } from "./transaction.ts";
 
@@ -11,8 +12,6 @@ export interface EventContext {
   /** What caused the change, for the timeline: a request id, event id or job id. */
   readonly causedBy: string;
 }
-
-const run = (db: Queryable, q: sql.Query) => db.query({ text: q.text, values: q.values as unknown[], ...(q.name ? { name: q.name } : {}) });
 
 function newOrderWrite(order: NewOrder, ctx: EventContext, eventId: string, historyAt: Date | null): sql.NewOrderWrite {
   return {

@@ -1,8 +1,7 @@
 import type pg from "pg";
 import type { Queryable } from "./pool.ts";
+import { run } from "./run.ts";
 import * as sql from "./sql/index.ts";
-
-const run = (db: Queryable, q: sql.Query) => db.query({ text: q.text, values: q.values as unknown[], ...(q.name ? { name: q.name } : {}) });
 
 /** An outbox row as the relay publishes it (header values verbatim from the columns). */
 export interface OutboxRecordRow {
@@ -171,4 +170,9 @@ export async function analyzeOutboxIfStale(
   if (!stale || Number(row.modifiedSince) < options.minBacklog) return false;
   await run(db, sql.analyzeOutbox());
   return true;
+}
+
+/** Wakes every listening relay at once rather than at its next sweep. */
+export async function notifyOutboxInserted(db: Queryable): Promise<void> {
+  await run(db, sql.notifyOutboxInserted());
 }

@@ -1,5 +1,6 @@
 import type { OrderState } from "@orders/domain";
 import type { Queryable } from "./pool.ts";
+import { run } from "./run.ts";
 import * as sql from "./sql/index.ts";
 
 export interface PaymentReconcileCandidate {
@@ -16,7 +17,7 @@ export async function paymentReconcileCandidates(
   options: { readonly changedBefore: Date; readonly changedAfter: Date; readonly limit: number },
 ): Promise<PaymentReconcileCandidate[]> {
   const q = sql.selectPaymentReconcileCandidates(options.changedBefore, options.changedAfter, options.limit);
-  const { rows } = await db.query({ text: q.text, values: q.values as unknown[], ...(q.name ? { name: q.name } : {}) });
+  const { rows } = await run(db, q);
   return (rows as (OrderState & { id: string; totalAmount: string; updatedAt: Date })[]).map((r) => ({
     id: r.id,
     totalAmount: r.totalAmount,
@@ -29,5 +30,5 @@ export async function paymentReconcileCandidates(
 export async function markPaymentChecked(db: Queryable, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   const q = sql.markPaymentChecked(ids);
-  await db.query({ text: q.text, values: q.values as unknown[], ...(q.name ? { name: q.name } : {}) });
+  await run(db, q);
 }

@@ -1,7 +1,6 @@
 import type { Queryable } from "./pool.ts";
+import { run } from "./run.ts";
 import * as sql from "./sql/index.ts";
-
-const run = (db: Queryable, q: sql.Query) => db.query({ text: q.text, values: q.values as unknown[] });
 
 /** A logical replication slot as the operator watches it (docs/operations.md, slot lag). */
 export type SlotState = {

@@ -1,6 +1,15 @@
 import type pg from "pg";
 import { isRetriableDbError } from "./pg-errors.ts";
 
+/**
+ * The one transaction-retry policy (classifier: `isRetriableDbError` — 40001, 40P01, lock and
+ * statement timeouts, connection loss). A saga job reruns its transaction in place at most this
+ * many times, then pg-boss retries the job with backoff; the consumer's chunk handler waits out
+ * transient errors without limit (a record must not be skipped); the API reruns nothing and
+ * answers 503 + Retry-After. Only here and in the chunk handler is a transaction rerun.
+ */
+export const TRANSACTION_RETRIES = 3;
+
 export interface TransactionOptions {
   readonly isolation?: "READ COMMITTED" | "REPEATABLE READ" | "SERIALIZABLE";
   /** Extra attempts on serialization failure / deadlock (the work must be safe to rerun). */

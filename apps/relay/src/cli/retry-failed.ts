@@ -1,4 +1,4 @@
-import { createPool, unparkOutboxRows } from "@orders/db";
+import { createPool, notifyOutboxInserted, unparkOutboxRows } from "@orders/db";
 
 /** Un-parks rows; the running relays pick them up on their next sweep (the UPDATE wakes nobody). */
 export async function runRetryFailed(databaseUrl: string, options: { json: boolean; aggregateId: string | null }): Promise<void> {
@@ -6,7 +6,7 @@ export async function runRetryFailed(databaseUrl: string, options: { json: boole
   try {
     const unparked = await unparkOutboxRows(pool, options.aggregateId);
     // Wake the relays now rather than at their next sweep.
-    await pool.query("SELECT pg_notify('outbox_inserted', '')");
+    await notifyOutboxInserted(pool);
     process.stdout.write(
       options.json
         ? `${JSON.stringify({ unparked, aggregateId: options.aggregateId })}\n`

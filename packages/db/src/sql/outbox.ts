@@ -260,3 +260,6 @@ export const selectOutboxStatsAge = (): Query => ({
 });
 
 export const analyzeOutbox = (): Query => ({ text: "ANALYZE outbox", values: [] });
+
+/** Wakes the relays now (the channel the outbox insert trigger notifies), e.g. after un-parking rows. */
+export const notifyOutboxInserted = (): Query => ({ text: "SELECT pg_notify('outbox_inserted', '')", values: [] });

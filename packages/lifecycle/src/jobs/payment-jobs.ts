@@ -1,4 +1,4 @@
-import { getOrderForPayment, type Pool, withTransaction } from "@orders/db";
+import { getOrderForPayment, type Pool, TRANSACTION_RETRIES, withTransaction } from "@orders/db";
 import type { Logger } from "@orders/runtime";
 import { type ApplyOptions, applyEvents } from "../apply-events.ts";
 import type { InitiatePaymentJob, RefundPaymentJob } from "../follow-ups.ts";
@@ -51,7 +51,7 @@ export async function initiatePayment(
             ],
             { ...deps.apply, consumer: PAYMENT_INITIATOR_CONSUMER },
           ),
-        { retries: 3 },
+        { retries: TRANSACTION_RETRIES },
       );
       deps.logger.info("payment abandoned: order cancelled", { orderId: job.orderId, attempt: job.attempt, outcome: outcome?.kind });
       return "abandoned";

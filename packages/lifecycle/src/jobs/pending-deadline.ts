@@ -1,4 +1,4 @@
-import { type Pool, pendingOrdersCreatedBefore, withTransaction } from "@orders/db";
+import { type Pool, pendingOrdersCreatedBefore, TRANSACTION_RETRIES, withTransaction } from "@orders/db";
 import { type ApplyOptions, type ApplyOutcome, applyEvents } from "../apply-events.ts";
 
 export interface DeadlineSweepOptions {
@@ -33,7 +33,7 @@ export async function sweepPendingDeadline(pool: Pool, options: DeadlineSweepOpt
           ids.map((orderId) => ({ orderId, messageId: `timeout:${orderId}`, event: { type: "PendingTimeout" as const } })),
           { ...options.apply, consumer: DEADLINE_CONSUMER },
         ),
-      { retries: 3 },
+      { retries: TRANSACTION_RETRIES },
     );
     const applied = outcomes.filter((o) => o.kind === "applied").length;
     cancelled += applied;

@@ -1,4 +1,10 @@
-import { markPaymentChecked, type PaymentReconcileCandidate, paymentReconcileCandidates, withTransaction } from "@orders/db";
+import {
+  markPaymentChecked,
+  type PaymentReconcileCandidate,
+  paymentReconcileCandidates,
+  TRANSACTION_RETRIES,
+  withTransaction,
+} from "@orders/db";
 import {
   PAYMENT_SERVICE_UNREACHABLE,
   type PaymentMismatch,
@@ -139,7 +145,7 @@ async function repair(
             ...deps.apply,
             consumer: RECONCILE_CONSUMER,
           }),
-        { retries: 3 },
+        { retries: TRANSACTION_RETRIES },
       );
       if (outcome?.kind !== "applied") {
         // Someone else moved the order meanwhile (the real result arrived): nothing to repair.
