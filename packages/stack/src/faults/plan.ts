@@ -29,7 +29,7 @@ export interface PlannedFault {
   /** Milliseconds after the run started. */
   readonly atMs: number;
   readonly kind: FaultKind;
-  /** `api-2`, `consumer-1`, `kafka`, `postgres`, `payment`, `inventory`, `session`. */
+  /** `api-2`, `consumer-1`, `kafka`, `postgres`, `payment`, `inventory`, `session-1` (one per round). */
   readonly target: string;
   readonly durationMs: number;
 }
@@ -93,7 +93,8 @@ export function planFaults(options: PlanOptions): PlannedFault[] {
     faults.push({
       atMs: Math.round(from + (rnd.next() * span) / 3),
       kind: "open-transaction",
-      target: "session",
+      // One session per round: in a soak, several may hold transactions open at once.
+      target: `session-${r + 1}`,
       durationMs: rnd.int(txMin, txMax),
     });
   }
