@@ -1,4 +1,5 @@
 import { type Pool, pendingOrdersCreatedBefore, TRANSACTION_RETRIES, withTransaction } from "@orders/db";
+import type { PgBoss } from "pg-boss";
 import { type ApplyOptions, type ApplyOutcome, applyEvents } from "../apply-events.ts";
 
 export interface DeadlineSweepOptions {
@@ -40,4 +41,32 @@ export async function sweepPendingDeadline(pool: Pool, options: DeadlineSweepOpt
     // Nothing moved (all skipped/duplicate): another sweeper is on the same rows; stop here.
     if (applied === 0 || ids.length < batchSize) return { cancelled };
   }
+}
+
+/**
+ * How often the sweep runs: pg-boss files cron schedules in 60-second slots (a "*\/15 s" cron
+ * runs once a minute), which would let a short deadline overrun by up to a minute. A quarter of
+ * the deadline, between 1 s and 15 s: an order is cancelled at most deadline + this + one job
+ * pickup (≤ 1 s) after it was created.
+ */
+export const deadlineSweepIntervalMs = (deadlineMs: number): number => Math.min(15_000, Math.max(1_000, Math.floor(deadlineMs / 4)));
+
+/**
+ * An in-process timer that files the singleton sweep job every `everyMs`. Every instance runs
+ * one; `singletonKey` + `singletonSeconds` let pg-boss keep one job per slot across all of them
+ * (and the queue's singleton policy one sweep at a time), so more instances add no sweeps.
+ * The cron schedule stays as the once-a-minute backstop. Returns a stop function.
+ */
+export function startDeadlineTicker(
+  boss: Pick<PgBoss, "send">,
+  queue: string,
+  everyMs: number,
+  onError: (error: unknown) => void,
+): () => void {
+  const singletonSeconds = Math.max(1, Math.floor(everyMs / 1000));
+  const timer = setInterval(() => {
+    boss.send(queue, {}, { singletonKey: "deadline-sweep", singletonSeconds }).catch(onError);
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -4,7 +4,7 @@ import type { Job, JobWithMetadata, PgBoss } from "pg-boss";
 import { type InitiatePaymentJob, QUEUES, type RefundPaymentJob } from "../follow-ups.ts";
 import type { PaymentClient } from "./payment-client.ts";
 import { initiatePayment, refundPayment } from "./payment-jobs.ts";
-import { type DeadlineSweepOptions, sweepPendingDeadline } from "./pending-deadline.ts";
+import { type DeadlineSweepOptions, deadlineSweepIntervalMs, startDeadlineTicker, sweepPendingDeadline } from "./pending-deadline.ts";
 import { type ProcessedMessagesRetentionOptions, pruneProcessedMessages } from "./processed-messages-retention.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcilePayments } from "./reconcile-payments.ts";
 
@@ -16,8 +16,10 @@ export interface SagaWorkerOptions {
   readonly batchSize?: number;
   readonly pollingIntervalSeconds?: number;
   readonly deadline: DeadlineSweepOptions;
-  /** Cron of the PENDING-deadline sweep (pg-boss schedule, once across all instances). */
+  /** Cron of the PENDING-deadline sweep (pg-boss schedule, once across all instances): the backstop; pg-boss runs it at most once a minute. */
   readonly deadlineCron?: string;
+  /** Sweep period of the in-process ticker (default deadlineSweepIntervalMs(deadlineMs): ¼ of the deadline, 1–15 s). */
+  readonly deadlineSweepEveryMs?: number;
   /** Observers for metrics. */
   readonly onJob?: (queue: string, outcome: string, seconds: number) => void;
   /** Payment reconciliation (pg-boss schedule, one run at a time across all instances). */
@@ -71,6 +73,12 @@ export async function startSagaWorkers(boss: PgBoss, options: SagaWorkerOptions)
     }),
   );
   await boss.schedule(QUEUES.pendingDeadline, options.deadlineCron ?? "* * * * *");
+  const stopDeadlineTicker = startDeadlineTicker(
+    boss,
+    QUEUES.pendingDeadline,
+    options.deadlineSweepEveryMs ?? deadlineSweepIntervalMs(options.deadline.deadlineMs),
+    (error) => options.logger.warn("could not file the deadline sweep", { err: error }),
+  );
   const reconcile = options.reconcile;
   if (reconcile) {
     await boss.work(QUEUES.reconcilePayments, { pollingIntervalSeconds: 1 }, async () =>
@@ -99,6 +107,7 @@ export async function startSagaWorkers(boss: PgBoss, options: SagaWorkerOptions)
   return async () => {
     await boss.offWork(QUEUES.initiatePayment, { wait: true });
     await boss.offWork(QUEUES.refundPayment, { wait: true });
+    stopDeadlineTicker();
     await boss.offWork(QUEUES.pendingDeadline, { wait: true });
     if (reconcile) await boss.offWork(QUEUES.reconcilePayments, { wait: true });
     if (retention) await boss.offWork(QUEUES.processedMessagesRetention, { wait: true });
