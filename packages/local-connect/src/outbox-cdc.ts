@@ -13,6 +13,18 @@ export type OutboxCdcOptions = {
   worker?: Omit<StartConnectOptions, "bootstrap" | "env">;
 };
 
+/**
+ * The slot/publication bookkeeping pool. An idle client of it may be ended by the server at any
+ * time — a test database dropped WITH (FORCE), the run's PostgreSQL stopping (57P01): without an
+ * 'error' listener node-postgres rethrows that as an uncaught exception, which failed a whole
+ * test run after every test had passed (issue 12, defect 7). The next query reconnects.
+ */
+export function adminPool(databaseUrl: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, application_name: "outbox-cdc-admin" });
+  pool.on("error", () => {});
+  return pool;
+}
+
 export type OutboxCdc = {
   readonly worker: ConnectWorker;
   readonly connector: ConnectorRegistration;
@@ -40,7 +52,7 @@ export async function startOutboxCdc(options: OutboxCdcOptions): Promise<OutboxC
     bootstrap: options.bootstrap,
     env: { ...postgresEnv(options.databaseUrl), ORDERS_TOPIC: topic },
   });
-  const admin = new pg.Pool({ connectionString: options.databaseUrl, max: 2 });
+  const admin = adminPool(options.databaseUrl);
 
   const register = async () => {
     await worker.rest.putConnector(connector.name, connector.config);
@@ -65,12 +77,12 @@ export async function startOutboxCdc(options: OutboxCdcOptions): Promise<OutboxC
       await admin.end();
     },
     destroy: async () => {
-      await worker.rest.deleteConnector(connector.name).catch(() => {});
-      await worker.stop();
       try {
+        await worker.rest.deleteConnector(connector.name).catch(() => {});
+        await worker.stop();
         await dropSlotAndPublication(admin, slotName, publicationName);
       } finally {
-        await admin.end();
+        await admin.end().catch(() => {});
       }
     },
   };
