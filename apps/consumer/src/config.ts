@@ -23,6 +23,10 @@ export const ConsumerEnvSchema = v.object({
   RECONCILE_MIN_AGE_MS: env.int(30_000, 0, 24 * 3_600_000),
   RECONCILE_PENDING_BOUND_MS: env.int(120_000, 0, 7 * 24 * 3_600_000),
   RECONCILE_LOOKBACK_HOURS: env.int(72, 1, 24 * 365),
+  // Longer than any redelivery: the consumed topics' retention (7 days by default) and a DLQ re-drive.
+  PROCESSED_MESSAGES_RETENTION_HOURS: env.int(336, 24, 24 * 365),
+  PROCESSED_MESSAGES_RETENTION_CRON: env.string("23 * * * *"),
+  CONSUMER_HEALTH_MAX_LAG_RECORDS: env.int(10_000, 1, 1_000_000_000),
   CONSUMER_CHUNK_SIZE: env.int(200, 1, 5_000),
   CONSUMER_PARTITIONS_CONCURRENTLY: env.int(3, 1, 64),
   DATABASE_POOL_MAX: env.int(8, 1, 200),
@@ -57,6 +61,10 @@ export interface ConsumerConfig {
     readonly pendingBoundMs: number;
     readonly lookbackMs: number;
   };
+  /** processed_messages retention (the inbox): window and schedule; absent = no retention job here. */
+  readonly processedMessagesRetention?: { readonly retentionMs: number; readonly cron: string };
+  /** /health/pipeline reports degraded when the lag of a partition passes this. */
+  readonly healthMaxLagRecords?: number;
   /** Seconds between pg-boss schedule evaluations (bounds the deadline sweep's lateness). */
   readonly cronCheckSeconds?: number;
   readonly chunkSize: number;
@@ -89,6 +97,8 @@ export const toConsumerConfig = (e: ConsumerEnv): ConsumerConfig => ({
     pendingBoundMs: e.RECONCILE_PENDING_BOUND_MS,
     lookbackMs: e.RECONCILE_LOOKBACK_HOURS * 3_600_000,
   },
+  processedMessagesRetention: { retentionMs: e.PROCESSED_MESSAGES_RETENTION_HOURS * 3_600_000, cron: e.PROCESSED_MESSAGES_RETENTION_CRON },
+  healthMaxLagRecords: e.CONSUMER_HEALTH_MAX_LAG_RECORDS,
   cronCheckSeconds: e.CRON_CHECK_SECONDS,
   chunkSize: e.CONSUMER_CHUNK_SIZE,
   partitionsConcurrently: e.CONSUMER_PARTITIONS_CONCURRENTLY,

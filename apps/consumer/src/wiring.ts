@@ -17,7 +17,16 @@ import {
   startSagaBoss,
   startSagaWorkers,
 } from "@orders/lifecycle";
-import { buildCallPolicy, createMetricsRegistry, createReadiness, type Logger, type OpsServer, serveOps } from "@orders/runtime";
+import {
+  buildCallPolicy,
+  createMetricsRegistry,
+  createPipelineHealth,
+  createReadiness,
+  gaugeMax,
+  type Logger,
+  type OpsServer,
+  serveOps,
+} from "@orders/runtime";
 import type { ConsumerConfig } from "./config.ts";
 
 export interface RunningConsumer {
@@ -60,6 +69,7 @@ export async function startConsumer(config: ConsumerConfig, logger: Logger): Pro
   if (config.runJobWorkers) {
     const { policy, breaker } = buildCallPolicy(config.paymentPolicy);
     breaker.onStateChange((state) => logger.warn("payment circuit breaker", { state: String(state) }));
+    jobMetrics.watchPaymentBreaker(() => breaker.state as number);
     stopWorkers = await startSagaWorkers(boss, {
       pool,
       payments: httpPaymentClient(config.paymentUrl, policy),
@@ -76,6 +86,7 @@ export async function startConsumer(config: ConsumerConfig, logger: Logger): Pro
         },
         onReport: jobMetrics.onReconcileReport,
       },
+      ...(config.processedMessagesRetention ? { processedMessagesRetention: config.processedMessagesRetention } : {}),
     });
   }
 
@@ -105,7 +116,16 @@ export async function startConsumer(config: ConsumerConfig, logger: Logger): Pro
   const server: OpsServer | null =
     config.metricsPort === null
       ? null
-      : await serveOps({ registry, port: config.metricsPort, host: config.metricsHost ?? "127.0.0.1", readiness });
+      : await serveOps({
+          registry,
+          port: config.metricsPort,
+          host: config.metricsHost ?? "127.0.0.1",
+          readiness,
+          // /health/pipeline: lag within its bound (docs/operations.md; not liveness).
+          pipeline: createPipelineHealth([
+            { name: "consumer_lag_records", value: () => gaugeMax(metrics.lag), max: config.healthMaxLagRecords ?? 10_000 },
+          ]),
+        });
   const metricsUrl = server ? `${server.url}/metrics` : null;
 
   return {

@@ -118,6 +118,10 @@ describe("consumer-admin dlq: list, show, re-drive a fixed poison record", () =>
         .poll(() => metric(running.metricsUrl ?? "", "consumer_duplicates_skipped_total"), { timeout: 60_000, interval: 250 })
         .toBe(duplicatesBefore + 1);
       expect(await orderState(orderId)).toEqual(applied);
+      // Pipeline health: no lag left, so not degraded (liveness is /healthz, untouched).
+      const pipeline = await fetch((running.metricsUrl ?? "").replace(/\/metrics$/, "/health/pipeline"));
+      expect(pipeline.status).toBe(200);
+      expect(await pipeline.json()).toMatchObject({ status: "ok", checks: { consumer_lag_records: { max: 10_000 } } });
       // Re-driven records are not dead letters again; the unknown one is still there and only it.
       expect((await readDeadLetters(kafka, topics.inventory)).map((l) => l.messageId).sort()).toEqual(["inv-early", "inv-ghost"]);
     } finally {

@@ -37,6 +37,8 @@ export const RelayConfigSchema = v.pipe(
     RELAY_MAX_BACKOFF_MS: env.int(5_000, 1, 600_000),
     RELAY_RETENTION_SECONDS: env.int(86_400, 0, 365 * 86_400),
     RELAY_GAUGE_INTERVAL_MS: env.int(5_000, 100, 600_000),
+    /** /health/pipeline reports degraded above this (never wire it to liveness). */
+    RELAY_HEALTH_MAX_OLDEST_AGE_SECONDS: env.int(60, 1, 7 * 86_400),
     RELAY_JOBS: env.bool(true),
     RELAY_SWEEP_CRON: cron("* * * * *"),
     RELAY_RETENTION_CRON: cron("*/10 * * * *"),

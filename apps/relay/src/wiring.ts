@@ -18,7 +18,15 @@ import {
   startRelayJobs,
   startRelayLoop,
 } from "@orders/outbox-relay";
-import { createMetricsRegistry, createReadiness, type Logger, serveOps, waitForDependency } from "@orders/runtime";
+import {
+  createMetricsRegistry,
+  createPipelineHealth,
+  createReadiness,
+  gaugeMax,
+  type Logger,
+  serveOps,
+  waitForDependency,
+} from "@orders/runtime";
 import { type RelayConfig, relayIdleInTransactionTimeoutMs } from "./config.ts";
 import { publishPolicy } from "./policies.ts";
 
@@ -158,7 +166,15 @@ export async function startRelay(
     });
     stops.push({ name: "kafka probe", stop: () => kafkaProbe.close() });
     const readiness = createReadiness({ database: () => pool.query("SELECT 1"), kafka: () => kafkaProbe.probe() });
-    const server = await serveOps({ registry, port: config.METRICS_PORT, host: config.HOST, readiness });
+    // /health/pipeline: the outbox drains within its bound (docs/operations.md; not liveness).
+    const pipeline = createPipelineHealth([
+      {
+        name: "oldest_unpublished_age_seconds",
+        value: () => gaugeMax(metrics.oldestUnpublishedAge),
+        max: config.RELAY_HEALTH_MAX_OLDEST_AGE_SECONDS,
+      },
+    ]);
+    const server = await serveOps({ registry, port: config.METRICS_PORT, host: config.HOST, readiness, pipeline });
     stops.push({ name: "metrics server", stop: () => server.close() });
     logger.info("relay started", {
       topic: topics.orders,

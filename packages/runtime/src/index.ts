@@ -3,6 +3,7 @@ export * from "./config.ts";
 export * from "./logger.ts";
 export * from "./metrics.ts";
 export * from "./ops-server.ts";
+export * from "./pipeline-health.ts";
 export * from "./progress.ts";
 export * from "./readiness.ts";
 export * from "./resilience.ts";

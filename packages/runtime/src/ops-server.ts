@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { type PipelineHealth, pipelineHealthResponse } from "./pipeline-health.ts";
 import { type Readiness, readinessResponse } from "./readiness.ts";
 
 export interface OpsServer {
@@ -13,12 +14,14 @@ export interface OpsServer {
  * The operations endpoints of a worker process (relay, consumer) on a small HTTP server of its
  * own: `/metrics` (Prometheus text), `/healthz` (the process runs) and `/readyz` (every
  * dependency answers now; 503 otherwise). The API serves the same paths from its own app.
+ * With `pipeline`, also `/health/pipeline` (work flowing within its bounds; 503 "degraded").
  */
 export async function serveOps(options: {
   readonly registry: Registry;
   readonly port: number;
   readonly host: string;
   readonly readiness: Readiness;
+  readonly pipeline?: PipelineHealth;
 }): Promise<OpsServer> {
   const { registry, readiness } = options;
   const server: Server = createServer((req, res) => {
@@ -31,6 +34,11 @@ export async function serveOps(options: {
     } else if (req.url === "/readyz") {
       void readiness.check().then((report) => {
         const { status, body } = readinessResponse(report);
+        answer(status, "application/json", body);
+      });
+    } else if (req.url === "/health/pipeline" && options.pipeline) {
+      void options.pipeline.check().then((report) => {
+        const { status, body } = pipelineHealthResponse(report);
         answer(status, "application/json", body);
       });
     } else if (req.url === "/healthz") {
