@@ -41,9 +41,10 @@ const env = () => ({
   PORT: "0",
   HOST: "127.0.0.1",
   LOG_LEVEL: "warn",
-  // A short window keeps 20 repetitions fast; the keep-alive timeout stays below it.
-  SHUTDOWN_DRAIN_MS: "700",
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: "400",
+  // A short window keeps 20 repetitions fast (it must still exceed how long the "load balancer"
+  // below takes to see /readyz fail on a loaded machine); the keep-alive timeout stays below it.
+  SHUTDOWN_DRAIN_MS: "2000",
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: "1000",
   RATE_LIMIT_ENABLED: "false",
 });
 
@@ -66,6 +67,8 @@ async function start(): Promise<{ child: ChildProcess; url: string; exit: Promis
 
 interface Round {
   readonly inFlightAtSignal: number;
+  /** From SIGTERM to the load balancer seeing /readyz fail (must stay inside the drain window). */
+  readonly detectMs: number;
   readonly sent: number;
   readonly answered: number;
   readonly lost: string[];
@@ -114,6 +117,7 @@ async function round(n: number, tokens: string[]): Promise<Round> {
   while (sent < CLIENTS * 3) await sleep(10);
   const inFlightAtSignal = inFlight;
   p.child.kill("SIGTERM");
+  const signalled = performance.now();
   // The load balancer: stops sending as soon as readiness fails.
   for (;;) {
     const ready = await fetch(`${p.url}/readyz`)
@@ -123,9 +127,10 @@ async function round(n: number, tokens: string[]): Promise<Round> {
     await sleep(20);
   }
   stop = true;
+  const detectMs = Math.round(performance.now() - signalled);
   await Promise.all(clients);
   const exitCode = await p.exit;
-  return { inFlightAtSignal, sent, answered, lost, exitCode };
+  return { inFlightAtSignal, detectMs, sent, answered, lost, exitCode };
 }
 
 describe("graceful shutdown under load (issue 12, defect 3)", () => {
@@ -133,10 +138,18 @@ describe("graceful shutdown under load (issue 12, defect 3)", () => {
     const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => token(`sd-${i}`)));
     const rounds: Round[] = [];
     for (let n = 0; n < REPETITIONS; n++) rounds.push(await round(n, tokens));
-    const summary = rounds.map((r, n) => ({ n, inFlight: r.inFlightAtSignal, sent: r.sent, lost: r.lost.length, exit: r.exitCode }));
+    const summary = rounds.map((r, n) => ({
+      n,
+      inFlight: r.inFlightAtSignal,
+      detectMs: r.detectMs,
+      sent: r.sent,
+      lost: r.lost.length,
+      exit: r.exitCode,
+    }));
     console.log(
       `shutdown: ${rounds.length} rounds, ${rounds.reduce((a, r) => a + r.sent, 0)} requests, ` +
         `min in flight at SIGTERM ${Math.min(...rounds.map((r) => r.inFlightAtSignal))}, ` +
+        `readiness seen failing after ≤ ${Math.max(...rounds.map((r) => r.detectMs))} ms, ` +
         `lost ${rounds.reduce((a, r) => a + r.lost.length, 0)} in ${rounds.filter((r) => r.lost.length > 0).length} rounds`,
     );
     const failed = rounds.flatMap((r, n) => r.lost.slice(0, 3).map((l) => `round ${n}: ${l}`));
