@@ -338,7 +338,8 @@ describe("operational endpoints and unknown routes", () => {
     expect((await h.call("GET", "/openapi.json")).json.openapi).toBe("3.1.0");
     const docs = await h.call("GET", "/docs");
     expect(docs.status).toBe(200);
-    expect(docs.text).toContain("/openapi.json");
+    expect(docs.text).toContain('id="swagger-ui"'); // Swagger UI, pointed at /openapi.json by its init script
+    expect((await h.call("GET", "/docs/init.js")).text).toContain("/openapi.json");
   });
 
   it("answers problem+json 404 for unknown routes and 405 with Allow for a wrong method", async () => {
