@@ -106,7 +106,7 @@ const orderish = fc.record(
     ),
     shippingAddress: fc.oneof(nasty, fc.constant("Bhubaneswar")),
     paymentMethod: fc.oneof(fc.constantFrom("card", "upi", "cod"), nasty),
-    [`extra`]: nasty,
+    extra: nasty,
   },
   { requiredKeys: ["userId", "items", "shippingAddress", "paymentMethod"] },
 );
