@@ -26,6 +26,22 @@ describe("cloudevents", () => {
     ]);
   });
 
+  it("puts the per-order sequence as ce_sequence after ce_subject, verbatim, and omits it for a row without one", () => {
+    const headers = cloudEventHeaders({ ...row, ceSequence: "0000000042" });
+    expect(Object.keys(headers)).toEqual([
+      "ce_specversion",
+      "ce_id",
+      "ce_type",
+      "ce_source",
+      "ce_time",
+      "ce_subject",
+      "ce_sequence",
+      "content-type",
+    ]);
+    expect(headers.ce_sequence).toBe("0000000042");
+    expect(cloudEventHeaders({ ...row, ceSequence: null })).not.toHaveProperty("ce_sequence");
+  });
+
   it("adds traceparent when the row carries one and keys the record by aggregate id", () => {
     const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     const rec = outboxRecord({ ...row, traceparent: tp });

@@ -12,13 +12,16 @@ export const CE_HEADERS = {
   source: "ce_source",
   time: "ce_time",
   subject: "ce_subject",
+  /** CloudEvents `sequence` extension: the per-order event number, zero-padded (docs/relay.md). */
+  sequence: "ce_sequence",
   contentType: "content-type",
   traceparent: "traceparent",
 } as const;
 
 /**
  * One outbox row as the relay reads it. Every header value is a column value taken verbatim
- * (ce_specversion, id, type, ce_source, ce_time, aggregateid, content_type, traceparent), so
+ * (ce_specversion, id, type, ce_source, ce_time, aggregateid, ce_sequence, content_type,
+ * traceparent), so
  * Debezium's outbox EventRouter, reading the same columns, produces identical records.
  */
 export interface OutboxEventSource {
@@ -30,6 +33,11 @@ export interface OutboxEventSource {
   readonly specVersion: string;
   readonly source: string;
   readonly time: string;
+  /**
+   * The per-order sequence as the row holds it (migration 0075: 10 digits, zero-padded); null or
+   * absent for a row whose aggregate is not an order — then the record has no `ce_sequence`.
+   */
+  readonly ceSequence?: string | null;
   readonly contentType: string;
   readonly traceparent: string | null;
 }
@@ -42,8 +50,10 @@ export function cloudEventHeaders(row: OutboxEventSource): Record<string, string
     [CE_HEADERS.source]: row.source,
     [CE_HEADERS.time]: row.time,
     [CE_HEADERS.subject]: row.aggregateId,
-    [CE_HEADERS.contentType]: row.contentType,
   };
+  // Same position as Debezium's placement list puts it (the parity test compares header order).
+  if (row.ceSequence) headers[CE_HEADERS.sequence] = row.ceSequence;
+  headers[CE_HEADERS.contentType] = row.contentType;
   if (row.traceparent) headers[CE_HEADERS.traceparent] = row.traceparent;
   return headers;
 }

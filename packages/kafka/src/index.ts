@@ -6,5 +6,6 @@ export * from "./dead-letter-redrive.ts";
 export * from "./probe.ts";
 export * from "./producer.ts";
 export * from "./record-sender.ts";
+export * from "./sequence.ts";
 export * from "./topic-reader.ts";
 export * from "./topics.ts";

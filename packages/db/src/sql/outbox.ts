@@ -24,7 +24,7 @@ export const insertOutboxEvent = (e: OutboxEventRow): Query => ({
 
 /** What the relay reads of a row: every value that goes onto the Kafka record, verbatim. */
 const RECORD_COLUMNS = `o.id, o.aggregateid AS "aggregateId", o.type, o.payload::text AS payload,
-  o.ce_specversion AS "specVersion", o.ce_source AS source, o.ce_time AS time,
+  o.ce_specversion AS "specVersion", o.ce_source AS source, o.ce_time AS time, o.ce_sequence AS "ceSequence",
   o.content_type AS "contentType", o.traceparent, o.sequence::text AS sequence,
   o.attempts, o.created_at AS "createdAt"`;
 
@@ -61,7 +61,7 @@ const RECORD_COLUMNS = `o.id, o.aggregateid AS "aggregateId", o.type, o.payload:
  * from 200 000 rows over 20 000 orders: median 5.5–7.3 ms without it, 6.0–9.2 ms with it.
  */
 export const claimOutboxBatch = (limit: number): Query => ({
-  name: "outbox.claim_batch_v4",
+  name: "outbox.claim_batch_v5",
   text: `WITH heads AS MATERIALIZED (
            SELECT ${RECORD_COLUMNS}, o.aggregateid AS agg, o.sequence AS seq
              FROM outbox o
@@ -93,7 +93,7 @@ export const claimOutboxBatch = (limit: number): Query => ({
                     ORDER BY e.sequence
                     LIMIT 1) b
          )
-         SELECT c.id, c."aggregateId", c.type, c.payload, c."specVersion", c.source, c.time, c."contentType",
+         SELECT c.id, c."aggregateId", c.type, c.payload, c."specVersion", c.source, c.time, c."ceSequence", c."contentType",
                 c.traceparent, c.sequence, c.attempts, c."createdAt"
            FROM claimed c LEFT JOIN blockers b ON b.agg = c.agg
           WHERE b.blocker IS NULL OR c.seq < b.blocker
