@@ -1,3 +1,4 @@
+export * from "./adjustments/index.ts";
 export * from "./consumed-message.ts";
 export * from "./errors.ts";
 export * from "./ids.ts";

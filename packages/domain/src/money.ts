@@ -49,6 +49,13 @@ export function multiplyMoney(amount: Money, quantity: number): Money {
   return normalise(new Decimal(amount).times(new Decimal(String(quantity))));
 }
 
+/** a − b, exact; refuses a negative result (money never goes below zero). */
+export function subtractMoney(a: Money, b: Money): Money {
+  return normalise(new Decimal(a).minus(new Decimal(b)));
+}
+
+export const minMoney = (a: Money, b: Money): Money => (compareMoney(a, b) <= 0 ? a : b);
+
 export function compareMoney(a: Money, b: Money): -1 | 0 | 1 {
   return new Decimal(a).cmp(new Decimal(b)) as -1 | 0 | 1;
 }
