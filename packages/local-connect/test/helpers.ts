@@ -130,8 +130,8 @@ export async function writeOrderEvents(pool: pg.Pool, i: number, source = "/orde
 export async function readOutbox(pool: pg.Pool): Promise<OutboxEventSource[]> {
   const { rows } = await pool.query(
     `SELECT id, aggregateid AS "aggregateId", type, payload::text AS payload, ce_specversion AS "specVersion",
-            ce_source AS source, ce_time AS time, content_type AS "contentType", traceparent
-       FROM outbox ORDER BY sequence`,
+            ce_source AS source, ce_time AS time, ce_sequence AS "ceSequence", content_type AS "contentType", traceparent
+       FROM outbox ORDER BY outbox.sequence`,
   );
   return rows as OutboxEventSource[];
 }

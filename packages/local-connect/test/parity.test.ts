@@ -78,6 +78,7 @@ describe("relay and Debezium parity", () => {
       ["ce_source", first.source],
       ["ce_time", first.time],
       ["ce_subject", first.aggregateId],
+      ["ce_sequence", first.ceSequence ?? ""],
       ["content-type", "application/json"],
     ];
     if (first.traceparent) expected.push(["traceparent", first.traceparent]);
@@ -86,6 +87,13 @@ describe("relay and Debezium parity", () => {
     const untraced = rows.find((r) => r.traceparent === null)!;
     const untracedRecord = captured.find((r) => r.headers.some(([k, v]) => k === "ce_id" && v === untraced.id))!;
     expect(untracedRecord.headers.map(([k]) => k)).not.toContain("traceparent");
+    // The per-order sequence (migration 0075): 0000000001, 0000000002 … per order, in partition
+    // order, on both paths (the comparison above already made them equal header by header).
+    for (const id of orders) {
+      const seqs = debeziumByOrder.get(id)?.map((r) => r.headers.find(([k]) => k === "ce_sequence")?.[1]);
+      expect(seqs).toEqual(seqs?.map((_, i) => String(i + 1).padStart(10, "0")));
+      expect(seqs?.length).toBeGreaterThan(1);
+    }
   });
 
   it("keeps confirming WAL while the outbox is idle (heartbeat), so the slot does not grow", async () => {
