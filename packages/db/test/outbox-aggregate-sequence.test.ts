@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { type NewOrder, parseMoney, uuidv7 } from "@orders/domain";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -140,5 +141,23 @@ describe("per-order outbox sequence", () => {
       code: "23514",
       constraint: "orders_event_sequence_range",
     });
+  });
+
+  it("numbers the rows already there when the migration runs, and the next event continues from there", async () => {
+    const order = newOrder();
+    await createOrder(db.pool, order, { source: "/test", causedBy: "test" });
+    for (let i = 0; i < 2; i++) {
+      const q = event(order.id);
+      await db.pool.query(q.text, q.values as unknown[]);
+    }
+    // As before 0075: no numbers, counter at 0. Then the migration's backfill statement.
+    await db.pool.query("UPDATE outbox SET aggregate_sequence = NULL, ce_sequence = NULL WHERE aggregateid = $1", [order.id]);
+    await db.pool.query("UPDATE orders SET event_sequence = 0 WHERE id = $1", [order.id]);
+    const migration = readFileSync(new URL("../../../migrations/0075_outbox_aggregate_sequence.sql", import.meta.url), "utf8");
+    const backfill = migration.slice(migration.indexOf("WITH numbered AS"), migration.indexOf(";", migration.indexOf("WITH numbered AS")));
+    await db.pool.query(backfill);
+    const next = event(order.id);
+    await db.pool.query(next.text, next.values as unknown[]);
+    expect((await rowsOf(order.id)).map((r) => r.ce_sequence)).toEqual([pad(1), pad(2), pad(3), pad(4)]);
   });
 });
