@@ -1,3 +1,4 @@
+export * from "./adjustments-repository.ts";
 export * from "./audit-repository.ts";
 export * from "./databases.ts";
 export * from "./idempotency-repository.ts";

@@ -2,31 +2,52 @@ import {
   claimMessageIds,
   insertOutboxRows,
   insertTimelineRows,
+  loadAdjustmentStates,
   lockOrderStates,
   type PoolClient,
+  saveAdjustmentStates,
   type sql,
   updateOrderStates,
 } from "@orders/db";
 import {
+  type AdjustmentCommand,
+  type AdjustmentDecision,
+  type AdjustmentState,
+  adjustmentPayload,
+  cancelAllRemaining,
+  DEFAULT_REFUND_POLICY,
   type Decision,
   type DecisionContext,
   decide,
+  decideAdjustment,
   type FollowUp,
   type LifecycleEvent,
   ORDER_AGGREGATE,
   type OrderState,
   orderCancelledPayload,
   orderConfirmedPayload,
+  type RefundPolicy,
+  refundRequest,
   uuidv7,
+  wholeRefundId,
 } from "@orders/domain";
 import { type FollowUpRequest, insertFollowUps, type JobQueue } from "./follow-ups.ts";
+
+/**
+ * A partial cancellation, return request, receipt, refund settlement or restock (issue 13): decided
+ * by `decideAdjustment` on the order's lines, ledger and returns.
+ */
+export interface AdjustEvent {
+  readonly type: "Adjust";
+  readonly command: AdjustmentCommand;
+}
 
 /** One event to apply to one order: a consumed record, a cancel request, a job's finding. */
 export interface IncomingEvent {
   /** Dedup key in processed_messages (ce_id, or a synthetic id for internal events). */
   readonly messageId: string;
   readonly orderId: string;
-  readonly event: LifecycleEvent;
+  readonly event: LifecycleEvent | AdjustEvent;
   /** W3C trace context for the outbox row of the event this causes (the API's request). */
   readonly traceparent?: string | null;
 }
@@ -40,12 +61,20 @@ export interface ApplyOptions {
   /** Follow-up jobs are inserted here, on the transaction's client. */
   readonly jobs: JobQueue;
   readonly now?: () => Date;
+  /** Return window and damaged-unit refunds (docs/lifecycle.md); defaults to DEFAULT_REFUND_POLICY. */
+  readonly refundPolicy?: RefundPolicy;
 }
 
 export type ApplyOutcome =
   | { readonly kind: "duplicate" }
   | { readonly kind: "unknown_order" }
-  | { readonly kind: "applied"; readonly emitted: string | null; readonly followUps: readonly FollowUp[] }
+  | {
+      readonly kind: "applied";
+      readonly emitted: string | null;
+      readonly followUps: readonly FollowUp[];
+      /** Adjustment events written to the outbox (OrderLinesCancelled, ReturnRequested, …); absent when none. */
+      readonly adjustments?: readonly string[];
+    }
   | { readonly kind: "skipped"; readonly reason: string; readonly note: string };
 
 interface Working {
@@ -56,6 +85,8 @@ interface Working {
   readonly readVersion: number;
   version: number;
   state: OrderState;
+  readonly adjBefore: AdjustmentState;
+  adj: AdjustmentState;
 }
 
 /**
@@ -71,9 +102,16 @@ export async function applyEvents(client: PoolClient, events: readonly IncomingE
   if (events.length === 0) return [];
   const now = options.now?.() ?? new Date();
   const orders = new Map<string, Working>();
-  for (const row of await lockOrderStates(client, [...new Set(events.map((e) => e.orderId))])) {
-    orders.set(row.id, { ...row, readVersion: row.version });
+  const locked = await lockOrderStates(client, [...new Set(events.map((e) => e.orderId))]);
+  const adjustments = await loadAdjustmentStates(
+    client,
+    locked.map((r) => ({ id: r.id, status: r.state.status })),
+  );
+  for (const row of locked) {
+    const adj = adjustments.get(row.id) as AdjustmentState;
+    orders.set(row.id, { ...row, readVersion: row.version, adjBefore: adj, adj });
   }
+  const policy = options.refundPolicy ?? DEFAULT_REFUND_POLICY;
   const claimed = await claimMessageIds(
     client,
     options.consumer,
@@ -95,6 +133,11 @@ export async function applyEvents(client: PoolClient, events: readonly IncomingE
       outcomes.push({ kind: "duplicate" });
       continue;
     }
+    if (e.event.type === "Adjust") {
+      const outcome = applyAdjustment(order, e, e.event.command, policy, options, now, { timeline, outbox, followUps });
+      outcomes.push(outcome);
+      continue;
+    }
     const decision: Decision = decide(order.state, e.event, options.decision);
     if (decision.kind === "skip") {
       timeline.push({
@@ -106,9 +149,14 @@ export async function applyEvents(client: PoolClient, events: readonly IncomingE
       outcomes.push({ kind: "skipped", reason: decision.reason, note: decision.note });
       continue;
     }
+    const before = order.state;
     order.state = decision.next;
     order.version += 1;
     timeline.push({ orderId: order.id, status: decision.next.status, reason: decision.note, causedBy: e.messageId });
+    // The lines and the ledger follow the lifecycle (capture, whole cancel, shipment, delivery,
+    // whole refund); a refund the lifecycle asks for gets its id and amount from the ledger.
+    const refundFollowUps = mirrorOntoLedger(order, e, before, decision, policy, now);
+    const decided = decision.followUps.map((f) => (f.type === "RefundPayment" ? (refundFollowUps.shift() ?? f) : f));
     let emitted: string | null = null;
     if (decision.emit) {
       const refund = decision.followUps.some((f) => f.type === "RefundPayment");
@@ -128,8 +176,8 @@ export async function applyEvents(client: PoolClient, events: readonly IncomingE
       });
       emitted = decision.emit.type;
     }
-    for (const f of decision.followUps) followUps.push({ orderId: order.id, followUp: f, causedBy: e.messageId });
-    outcomes.push({ kind: "applied", emitted, followUps: decision.followUps });
+    for (const f of decided) followUps.push({ orderId: order.id, followUp: f, causedBy: e.messageId });
+    outcomes.push({ kind: "applied", emitted, followUps: decided });
   }
 
   const changed = [...orders.values()].filter((o) => o.version !== o.readVersion);
@@ -139,8 +187,130 @@ export async function applyEvents(client: PoolClient, events: readonly IncomingE
   );
   // Rows are locked, so this cannot happen short of a bug; fail the whole transaction if it does.
   if (updated !== changed.length) throw new Error(`version conflict: updated ${updated} of ${changed.length} orders`);
+  await saveAdjustmentStates(
+    client,
+    [...orders.values()].map((o) => ({ before: o.adjBefore, after: o.adj })),
+  );
   await insertTimelineRows(client, timeline);
   await insertOutboxRows(client, outbox);
   if (followUps.length > 0) await insertFollowUps(options.jobs, client, followUps);
   return outcomes;
+}
+
+interface Pending {
+  readonly timeline: sql.TimelineRow[];
+  readonly outbox: sql.OutboxEventRow[];
+  readonly followUps: FollowUpRequest[];
+}
+
+const refundFollowUp = (f: { refundId: string; amount: string }): FollowUp => ({
+  type: "RefundPayment",
+  refundId: f.refundId,
+  amount: f.amount,
+});
+
+/**
+ * Applies one adjustment command. Cancelling every remaining unit also moves the lifecycle through
+ * `decide(CancelRequested)` (the whole-order cancel), so `OrderCancelled` is published exactly as
+ * before and the order's version counts one applied timeline row per event.
+ */
+function applyAdjustment(
+  order: Working,
+  e: IncomingEvent,
+  command: AdjustmentCommand,
+  policy: RefundPolicy,
+  options: ApplyOptions,
+  now: Date,
+  out: Pending,
+): ApplyOutcome {
+  const d: AdjustmentDecision = decideAdjustment({ ...order.adj, status: order.state.status }, command, policy);
+  const skipRow = (reason: string, note: string): ApplyOutcome => {
+    out.timeline.push({
+      orderId: order.id,
+      status: order.state.status,
+      reason: `skipped ${command.type}: ${reason} (${note})`,
+      causedBy: e.messageId,
+    });
+    return { kind: "skipped", reason, note };
+  };
+  if (d.kind === "skip") return skipRow(d.reason, d.note);
+  let lifecycleEmit: string | null = null;
+  let lifecycleNext = order.state;
+  if (d.orderFullyCancelled && order.state.status !== "CANCELLED") {
+    const reason = command.type === "CancelLines" ? command.reason : "all units cancelled";
+    const cancel = decide(order.state, { type: "CancelRequested", reason }, options.decision);
+    if (cancel.kind === "skip") return skipRow(cancel.reason, cancel.note);
+    lifecycleNext = cancel.next;
+    lifecycleEmit = "OrderCancelled";
+  }
+  const outboxRow = (type: string, payload: unknown): sql.OutboxEventRow => ({
+    id: uuidv7(),
+    aggregateType: ORDER_AGGREGATE,
+    aggregateId: order.id,
+    type,
+    payload,
+    source: options.source,
+    time: now.toISOString(),
+    traceparent: e.traceparent ?? null,
+  });
+  order.adj = { ...d.next, status: lifecycleNext.status };
+  order.state = lifecycleNext;
+  order.version += 1;
+  out.timeline.push({ orderId: order.id, status: order.state.status, reason: d.note, causedBy: e.messageId });
+  // A full cancel is published as OrderCancelled (what the inventory service has always released
+  // on); a partial one as OrderLinesCancelled. Never both: stock would be released twice.
+  const emits = lifecycleEmit ? d.emit.filter((x) => x.type !== "OrderLinesCancelled") : d.emit;
+  if (lifecycleEmit) {
+    const refund = d.followUps.some((f) => f.type === "RefundAmount");
+    out.outbox.push(
+      outboxRow("OrderCancelled", orderCancelledPayload(order, command.type === "CancelLines" ? command.reason : "cancelled", refund, now)),
+    );
+  }
+  for (const x of emits) out.outbox.push(outboxRow(x.type, adjustmentPayload(order, x, now)));
+  // Releases and restocks travel on the events themselves (OrderLinesCancelled, ReturnReceived);
+  // only refunds are jobs.
+  const jobs = d.followUps.flatMap((f) => (f.type === "RefundAmount" ? [refundFollowUp(f)] : []));
+  for (const f of jobs) out.followUps.push({ orderId: order.id, followUp: f, causedBy: e.messageId });
+  return { kind: "applied", emitted: lifecycleEmit, followUps: jobs, adjustments: emits.map((x) => x.type) };
+}
+
+/**
+ * The ledger and line counters of a lifecycle step the order-level `decide()` applied. Mirrored
+ * steps publish nothing of their own (the lifecycle's event says it); returns the refund
+ * follow-ups the ledger asked for, which replace the lifecycle's bare `RefundPayment`.
+ */
+function mirrorOntoLedger(
+  order: Working,
+  e: IncomingEvent,
+  before: OrderState,
+  decision: Decision,
+  policy: RefundPolicy,
+  now: Date,
+): FollowUp[] {
+  if (decision.kind !== "apply" || e.event.type === "Adjust") return [];
+  const commands: AdjustmentCommand[] = [];
+  const event = e.event;
+  if (event.type === "PaymentSuccess" || (before.paymentStatus !== "SUCCEEDED" && decision.next.paymentStatus === "SUCCEEDED")) {
+    // A zero total captures nothing the ledger could hold (amounts are > 0).
+    if (decision.next.paymentStatus === "SUCCEEDED" && order.totalAmount !== "0.00")
+      commands.push({ type: "CaptureRecorded", id: `${e.messageId}:capture`, amount: order.totalAmount as never });
+  }
+  if (decision.emit?.type === "OrderCancelled") {
+    commands.push(cancelAllRemaining(order.adj, `${e.messageId}:cancel`, decision.emit.reason));
+  }
+  if (event.type === "PaymentRefunded") {
+    const refundId = wholeRefundId(order.id);
+    const request = refundRequest(order.adj.ledger, refundId);
+    if (request) commands.push({ type: "RefundSettled", id: `${e.messageId}:settled`, refundId, amount: request.amount });
+  }
+  if (event.type === "OrderShipped") commands.push({ type: "LinesShipped", id: `${e.messageId}:shipped` });
+  if (event.type === "OrderDelivered") commands.push({ type: "LinesDelivered", id: `${e.messageId}:delivered`, at: now.toISOString() });
+  const refunds: FollowUp[] = [];
+  for (const command of commands) {
+    const d = decideAdjustment({ ...order.adj, status: decision.next.status }, command, policy);
+    if (d.kind !== "apply") continue;
+    order.adj = { ...d.next, status: decision.next.status };
+    for (const f of d.followUps) if (f.type === "RefundAmount") refunds.push(refundFollowUp(f));
+  }
+  return refunds;
 }

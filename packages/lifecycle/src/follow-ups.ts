@@ -20,6 +20,9 @@ export interface InitiatePaymentJob {
 export interface RefundPaymentJob {
   readonly orderId: string;
   readonly causedBy: string;
+  /** The ledger's refund id (the payment service's idempotency key) and amount; absent on jobs queued before issue 13. */
+  readonly refundId?: string;
+  readonly amount?: string;
 }
 
 /** The queue a follow-up goes to and the job data it carries. */
@@ -32,7 +35,13 @@ export function jobFor(
     case "InitiatePayment":
       return { queue: QUEUES.initiatePayment, data: { orderId, attempt: followUp.attempt, causedBy } };
     case "RefundPayment":
-      return { queue: QUEUES.refundPayment, data: { orderId, causedBy } };
+      return {
+        queue: QUEUES.refundPayment,
+        data:
+          followUp.refundId && followUp.amount
+            ? { orderId, causedBy, refundId: followUp.refundId, amount: followUp.amount }
+            : { orderId, causedBy },
+      };
   }
 }
 

@@ -1,3 +1,4 @@
+export * from "./adjustments.ts";
 export * as audit from "./audit.ts";
 export * from "./idempotency.ts";
 export * from "./lifecycle.ts";

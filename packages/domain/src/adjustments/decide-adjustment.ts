@@ -69,7 +69,13 @@ export type AdjustmentCommand =
 export type AdjustmentEmit =
   | { readonly type: "OrderLinesCancelled"; readonly lines: readonly LineQuantity[]; readonly amount: Money; readonly reason: string }
   | { readonly type: "ReturnRequested"; readonly returnId: string; readonly lines: readonly LineQuantity[]; readonly reason: string }
-  | { readonly type: "ReturnReceived"; readonly returnId: string; readonly lines: readonly ReceiptLine[] }
+  | {
+      readonly type: "ReturnReceived";
+      readonly returnId: string;
+      readonly lines: readonly ReceiptLine[];
+      readonly restock: readonly LineQuantity[];
+      readonly restockId: string | null;
+    }
   | { readonly type: "RefundRequested"; readonly refundId: string; readonly amount: Money; readonly reason: string }
   | { readonly type: "RefundSettled"; readonly refundId: string; readonly amount: Money };
 
@@ -280,9 +286,10 @@ export function decideAdjustment(state: AdjustmentState, cmd: AdjustmentCommand,
         .map((l) => ({ productId: l.productId, quantity: l.received + (policy.refundDamaged ? l.damaged : 0) }))
         .filter((l) => l.quantity > 0);
       const entries: LedgerEntry[] = [];
-      const emit: AdjustmentEmit[] = [{ type: "ReturnReceived", returnId: ret.id, lines: cmd.lines }];
+      const restockId = good.length > 0 ? restockIdFor(cmd.id) : null;
+      const emit: AdjustmentEmit[] = [{ type: "ReturnReceived", returnId: ret.id, lines: cmd.lines, restock: good, restockId }];
       const followUps: AdjustmentFollowUp[] = [];
-      if (good.length > 0) followUps.push({ type: "Restock", restockId: restockIdFor(cmd.id), lines: good });
+      if (restockId !== null) followUps.push({ type: "Restock", restockId, lines: good });
       const amount = refundUnits.length > 0 ? minMoney(priced(state, refundUnits), refundable(state.ledger)) : ("0.00" as Money);
       if (compareMoney(amount, "0.00" as Money) > 0) {
         const refundId = refundIdFor(cmd.id);

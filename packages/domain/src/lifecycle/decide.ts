@@ -23,7 +23,13 @@ export type LifecycleEvent =
 export type LifecycleEventType = LifecycleEvent["type"];
 
 /** Work the caller must start in the same transaction (pg-boss jobs). */
-export type FollowUp = { readonly type: "InitiatePayment"; readonly attempt: number } | { readonly type: "RefundPayment" };
+export type FollowUp =
+  | { readonly type: "InitiatePayment"; readonly attempt: number }
+  /**
+   * `refundId`/`amount` come from the money ledger (issue 13): the writer fills them in; without
+   * them the job refunds the whole capture under `refund:<order id>` (jobs queued before).
+   */
+  | { readonly type: "RefundPayment"; readonly refundId?: string; readonly amount?: string };
 
 export type ProducedEventType = "OrderConfirmed" | "OrderCancelled";
 

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { ADJUSTMENT_EVENT_SCHEMAS } from "./adjustment-events.ts";
 import { CurrencySchema, ExternalIdSchema, IsoTimestampSchema, MoneySchema, storableText, TextSchema, UuidSchema } from "./common.ts";
 import { PAYMENT_METHODS } from "./order-request.ts";
 
@@ -48,6 +49,7 @@ export const PRODUCED_EVENT_SCHEMAS = {
   OrderCreated: OrderCreatedSchema,
   OrderConfirmed: OrderConfirmedSchema,
   OrderCancelled: OrderCancelledSchema,
+  ...ADJUSTMENT_EVENT_SCHEMAS,
 } as const;
 
 export type OrderCreatedPayload = v.InferOutput<typeof OrderCreatedSchema>;

@@ -1,3 +1,4 @@
+export * from "./adjustment-events.ts";
 export * from "./common.ts";
 export * from "./events.ts";
 export * from "./order-request.ts";

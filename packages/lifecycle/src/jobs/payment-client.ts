@@ -43,6 +43,8 @@ export interface ChargeRequest {
 export interface RefundRequest {
   readonly orderId: string;
   readonly amount: string;
+  /** The ledger's refund id: the service's idempotency key (`refund:<order id>` for the whole remainder). */
+  readonly refundId: string;
 }
 
 async function call(url: string, init: RequestInit & { signal: AbortSignal }, notFoundIsNull = false): Promise<unknown> {
@@ -83,9 +85,9 @@ export function httpPaymentClient(baseUrl: string, policy: IPolicy): PaymentClie
   return {
     charge: (r) => policy.execute(({ signal }) => post(`${base}/payments`, r.orderId, r, signal)) as Promise<{ paymentId: string }>,
     refund: (r) =>
-      policy.execute(({ signal }) =>
-        post(`${base}/payments/${encodeURIComponent(r.orderId)}/refund`, `refund:${r.orderId}`, r, signal),
-      ) as Promise<{ refundId: string }>,
+      policy.execute(({ signal }) => post(`${base}/payments/${encodeURIComponent(r.orderId)}/refund`, r.refundId, r, signal)) as Promise<{
+        refundId: string;
+      }>,
     lookup: async (orderId) =>
       parseRecord(
         await policy.execute(({ signal }) => call(`${base}/payments/${encodeURIComponent(orderId)}`, { method: "GET", signal }, true)),

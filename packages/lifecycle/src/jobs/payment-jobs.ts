@@ -71,10 +71,15 @@ export async function initiatePayment(
   return "charged";
 }
 
-/** Compensation: gives a captured payment back (the service answers PaymentRefunded). */
+/**
+ * Compensation: gives (part of) a captured payment back (the service answers PaymentRefunded with
+ * the refund id). The ledger's refund id is the service's idempotency key, so a retried job never
+ * refunds twice; jobs queued before issue 13 carry none and refund the whole capture.
+ */
 export async function refundPayment(deps: PaymentJobDeps, job: RefundPaymentJob): Promise<JobResult> {
   const order = await getOrderForPayment(deps.pool, job.orderId);
   if (!order || order.paymentStatus !== "SUCCEEDED") return "skipped";
-  await deps.payments.refund({ orderId: order.id, amount: order.totalAmount });
+  const refundId = job.refundId ?? `refund:${order.id}`;
+  await deps.payments.refund({ orderId: order.id, amount: job.amount ?? order.totalAmount, refundId });
   return "refunded";
 }

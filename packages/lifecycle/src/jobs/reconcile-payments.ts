@@ -1,4 +1,5 @@
 import {
+  getRefundRequestAmount,
   markPaymentChecked,
   type PaymentReconcileCandidate,
   paymentReconcileCandidates,
@@ -136,7 +137,10 @@ async function repair(
   if (dryRun) return { ...base, result: "would-repair" };
   try {
     if (plan.kind === "refund") {
-      await deps.payments.refund({ orderId: order.id, amount: order.totalAmount });
+      // The whole remainder's refund, as the ledger requested it (partial refunds went before it).
+      const refundId = `refund:${order.id}`;
+      const amount = (await getRefundRequestAmount(deps.pool, order.id, refundId)) ?? order.totalAmount;
+      await deps.payments.refund({ orderId: order.id, amount, refundId });
     } else {
       const [outcome] = await withTransaction(
         deps.pool,
