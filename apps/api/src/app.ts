@@ -1,4 +1,5 @@
 import type { Pool } from "@orders/db";
+import { DEFAULT_REFUND_POLICY, type RefundPolicy } from "@orders/domain";
 import type { JobQueue } from "@orders/lifecycle";
 import type { Logger } from "@orders/runtime";
 import { Hono } from "hono";
@@ -38,6 +39,8 @@ export interface AppDeps {
   readonly rateLimiters?: RateLimiters;
   /** Inventory breaker state for /metrics (cockatiel CircuitState). */
   readonly breakerState?: () => number;
+  /** Return window and damaged-unit refunds (default: DEFAULT_REFUND_POLICY). */
+  readonly refundPolicy?: RefundPolicy;
 }
 
 export interface BuiltApp {
@@ -75,6 +78,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
       logger: deps.logger,
       ceSource: deps.ceSource ?? "/order-service/api",
       jobs: deps.jobs ?? noJobs,
+      refundPolicy: deps.refundPolicy ?? DEFAULT_REFUND_POLICY,
       metrics,
       bodyLimitBytes: deps.bodyLimitBytes ?? 65_536,
     }),

@@ -38,6 +38,10 @@ export const ApiConfigSchema = v.pipe(
     IDEMPOTENCY_TTL_HOURS: env.int(24, 24, 24 * 90),
     IDEMPOTENCY_LEASE_MS: env.int(30_000, 1_000, 600_000),
     IDEMPOTENCY_CLEANUP_INTERVAL_MS: env.int(600_000, 0, 86_400_000),
+    // Returns may be requested up to this many days after delivery (refund policy, docs/lifecycle.md).
+    RETURN_WINDOW_DAYS: env.int(30, 0, 3_650),
+    // Refund units that arrive damaged (otherwise only good units are refunded).
+    REFUND_DAMAGED_UNITS: env.bool(false),
     BODY_LIMIT_BYTES: env.int(65_536, 1_024, 10_485_760),
     CE_SOURCE: env.string("/order-service/api"),
     SHUTDOWN_TIMEOUT_MS: env.int(20_000, 0, 600_000),

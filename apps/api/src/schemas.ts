@@ -2,10 +2,14 @@ import {
   CurrencySchema,
   DELIVERY_STATUSES,
   ExternalIdSchema,
+  FULFILMENT_STATUSES,
   INVENTORY_STATUSES,
+  MONEY_STATUSES,
   ORDER_STATUSES,
   PAYMENT_METHODS,
   PAYMENT_STATUSES,
+  RETURN_STATUSES,
+  TextSchema,
   UuidSchema,
 } from "@orders/domain";
 import * as v from "valibot";
@@ -105,6 +109,82 @@ export const HealthSchema = v.object({
   /** /readyz: each dependency's answer, "ok" or why not. */
   checks: v.optional(v.record(v.string(), v.string())),
 });
+
+// ---- partial cancellations, returns and refunds (issue 13) -----------------------------------
+
+const Units = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000));
+const PositiveUnits = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000));
+const ReasonSchema = v.pipe(TextSchema, v.minLength(1), v.maxLength(500));
+const distinctProducts = <T extends { productId: string }>(lines: T[]) => new Set(lines.map((l) => l.productId)).size === lines.length;
+const LineQuantitiesSchema = v.pipe(
+  v.array(v.strictObject({ productId: ExternalIdSchema, quantity: PositiveUnits })),
+  v.minLength(1),
+  v.maxLength(100),
+  v.check(distinctProducts, "productIds must be distinct"),
+);
+
+export const CancellationRequestSchema = v.strictObject({ lines: LineQuantitiesSchema, reason: ReasonSchema });
+export const ReturnRequestSchema = v.strictObject({ lines: LineQuantitiesSchema, reason: ReasonSchema });
+export const ReceiptRequestSchema = v.strictObject({
+  lines: v.pipe(
+    v.array(
+      v.pipe(
+        v.strictObject({ productId: ExternalIdSchema, received: Units, damaged: Units }),
+        v.check((l) => l.received + l.damaged > 0, "a line must record at least one unit"),
+      ),
+    ),
+    v.minLength(1),
+    v.maxLength(100),
+    v.check(distinctProducts, "productIds must be distinct"),
+  ),
+});
+export const ReturnIdParamSchema = UuidSchema;
+
+export const MoneyViewSchema = v.strictObject({
+  status: v.picklist(MONEY_STATUSES),
+  currency: CurrencySchema,
+  captured: Money,
+  refundRequested: Money,
+  refunded: Money,
+  refundOutstanding: Money,
+  netPaid: Money,
+});
+
+export const OrderLinesViewSchema = v.strictObject({
+  orderId: UuidSchema,
+  status: v.picklist(ORDER_STATUSES),
+  fulfilmentStatus: v.picklist(FULFILMENT_STATUSES),
+  money: MoneyViewSchema,
+  lines: v.array(
+    v.strictObject({
+      productId: ExternalIdSchema,
+      unitPrice: Money,
+      ordered: Units,
+      cancelled: Units,
+      shipped: Units,
+      delivered: Units,
+      returnRequested: Units,
+      received: Units,
+      damaged: Units,
+      restocked: Units,
+    }),
+  ),
+});
+
+export const ReturnViewSchema = v.strictObject({
+  id: UuidSchema,
+  orderId: UuidSchema,
+  status: v.picklist(RETURN_STATUSES),
+  reason: v.string(),
+  requestedAt: Timestamp,
+  lines: v.array(v.strictObject({ productId: ExternalIdSchema, requested: Units, received: Units, damaged: Units })),
+  refunds: v.array(v.strictObject({ refundId: v.string(), amount: Money, settled: v.boolean() })),
+});
+
+export const ReturnListSchema = v.strictObject({ items: v.array(ReturnViewSchema) });
+
+export type OrderLinesView = v.InferOutput<typeof OrderLinesViewSchema>;
+export type ReturnView = v.InferOutput<typeof ReturnViewSchema>;
 
 export type OrderView = v.InferOutput<typeof OrderSchema>;
 export type OrderSummaryView = v.InferOutput<typeof OrderSummarySchema>;

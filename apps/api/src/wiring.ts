@@ -91,6 +91,7 @@ export function createApi(
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     breakerState: () => breaker.state as CircuitState,
     cors: { origins: config.CORS_ORIGINS, maxAgeSeconds: config.CORS_MAX_AGE_SECONDS },
+    refundPolicy: { returnWindowMs: config.RETURN_WINDOW_DAYS * 86_400_000, refundDamaged: config.REFUND_DAMAGED_UNITS },
     ...(overrides.rateLimiters ? {} : optionalLimiters(rateLimitersFrom(config, pool, logger))),
     ...overrides,
   });

@@ -101,3 +101,15 @@ export async function getRefundRequestAmount(db: Queryable, orderId: string, ref
   const { rows } = await run(db, sql.selectRefundRequest(orderId, refundId));
   return (rows[0] as { amount: string } | undefined)?.amount ?? null;
 }
+
+/** An order's owner, currency and adjustment state (lines, ledger, returns), unlocked; null: no such order. */
+export async function getOrderAdjustments(
+  db: Queryable,
+  id: string,
+): Promise<{ userId: string; currency: string; state: AdjustmentState } | null> {
+  const { rows } = await run(db, sql.selectOrderHead(id));
+  const head = rows[0] as { userId: string; status: OrderStatus; currency: string } | undefined;
+  if (!head) return null;
+  const state = (await loadAdjustmentStates(db, [{ id, status: head.status }])).get(id) as AdjustmentState;
+  return { userId: head.userId, currency: head.currency, state };
+}

@@ -11,6 +11,8 @@ export type ErrorCode =
   | "FORBIDDEN"
   | "UNAUTHORIZED"
   | "CONFLICT"
+  /** A partial cancellation, return or receipt whose lines or quantities the order cannot take. */
+  | "INVALID_ADJUSTMENT"
   | "IDEMPOTENCY_KEY_IN_FLIGHT"
   | "IDEMPOTENCY_KEY_REUSED"
   | "UNKNOWN_PRODUCT"

@@ -34,6 +34,7 @@ const CODE_MAP: Record<ErrorCode, { status: number; slug: string; title: string 
     slug: "idempotency-key-in-flight",
     title: "A request with this Idempotency-Key is still running",
   },
+  INVALID_ADJUSTMENT: { status: 422, slug: "invalid-adjustment", title: "The order cannot take these lines or quantities" },
   IDEMPOTENCY_KEY_REUSED: { status: 422, slug: "idempotency-key-reused", title: "Idempotency-Key reused with a different request" },
   UNKNOWN_PRODUCT: { status: 422, slug: "unknown-product", title: "Unknown product" },
   INSUFFICIENT_STOCK: { status: 422, slug: "insufficient-stock", title: "Not enough stock" },

@@ -1,13 +1,20 @@
 import { CreateOrderRequestSchema, MAX_ITEMS, ORDER_STATUSES } from "@orders/domain";
 import {
+  CancellationRequestSchema,
   CursorSchema,
   HealthSchema,
   IdempotencyKeySchema,
   OrderIdParamSchema,
+  OrderLinesViewSchema,
   OrderPageSchema,
   OrderSchema,
   OrderSummarySchema,
   ProblemSchema,
+  ReceiptRequestSchema,
+  ReturnIdParamSchema,
+  ReturnListSchema,
+  ReturnRequestSchema,
+  ReturnViewSchema,
   UserIdParamSchema,
 } from "../schemas.ts";
 import { schemaOf } from "./json-schema.ts";
@@ -61,6 +68,25 @@ const cursorParam = {
   schema: schemaOf(CursorSchema),
 };
 const orderIdParam = { name: "id", in: "path", required: true, schema: schemaOf(OrderIdParamSchema, { format: "uuid" }) };
+const returnIdParam = { name: "returnId", in: "path", required: true, schema: schemaOf(ReturnIdParamSchema, { format: "uuid" }) };
+const idempotencyKeyParam = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: true,
+  description: "1–255 printable ASCII characters, scoped per user, kept at least 24 h",
+  schema: schemaOf(IdempotencyKeySchema),
+};
+const replayedHeader = { "Idempotent-Replayed": { description: "`true` on a replay", schema: { type: "string", enum: ["true"] } } };
+const adjustmentFailures = {
+  "404": problem("order (or return) not found or not yours"),
+  "409": problem(
+    "the order's status does not allow it (not cancellable, not confirmed yet, not delivered, return window closed), or the key is still in flight",
+  ),
+  "413": problem("body too large"),
+  "415": problem("body is not application/json"),
+  "422": problem("unknown line, more units than available, or the key reused with a different body"),
+};
+
 const pageResponses = { "200": { description: "one page, newest first", content: json(ref("OrderPage")) }, ...common };
 
 /**
@@ -161,6 +187,88 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
           },
         },
       },
+      "/api/orders/{id}/cancellations": {
+        post: {
+          operationId: "cancelOrderLines",
+          summary: "Cancel units of some lines before shipment (owner or admin); every remaining unit cancels the order",
+          parameters: [orderIdParam, idempotencyKeyParam],
+          requestBody: { required: true, content: json(ref("CancellationRequest")) },
+          responses: {
+            "200": {
+              description: "the order's lines and money after the cancellation",
+              headers: replayedHeader,
+              content: json(ref("OrderLines")),
+            },
+            ...common,
+            ...adjustmentFailures,
+          },
+        },
+      },
+      "/api/orders/{id}/lines": {
+        get: {
+          operationId: "getOrderLines",
+          summary: "Line quantities and the money ledger's sums with derived statuses (owner or admin)",
+          parameters: [orderIdParam],
+          responses: {
+            "200": { description: "lines and money", content: json(ref("OrderLines")) },
+            ...common,
+            "404": problem("not found or not yours"),
+          },
+        },
+      },
+      "/api/orders/{id}/returns": {
+        post: {
+          operationId: "requestReturn",
+          summary: "Request a return of delivered units within the return window (owner or admin)",
+          parameters: [orderIdParam, idempotencyKeyParam],
+          requestBody: { required: true, content: json(ref("ReturnRequest")) },
+          responses: {
+            "201": {
+              description: "the return",
+              headers: { Location: { required: true, schema: { type: "string" } }, ...replayedHeader },
+              content: json(ref("Return")),
+            },
+            ...common,
+            ...adjustmentFailures,
+          },
+        },
+        get: {
+          operationId: "listReturns",
+          summary: "The order's returns (owner or admin)",
+          parameters: [orderIdParam],
+          responses: {
+            "200": { description: "returns, oldest first", content: json(ref("ReturnList")) },
+            ...common,
+            "404": problem("not found or not yours"),
+          },
+        },
+      },
+      "/api/orders/{id}/returns/{returnId}": {
+        get: {
+          operationId: "getReturn",
+          summary: "One return with its lines and refunds (owner or admin)",
+          parameters: [orderIdParam, returnIdParam],
+          responses: {
+            "200": { description: "the return", content: json(ref("Return")) },
+            ...common,
+            "404": problem("not found or not yours"),
+          },
+        },
+      },
+      "/api/orders/{id}/returns/{returnId}/receipts": {
+        post: {
+          operationId: "recordReturnReceipt",
+          summary: "Record what arrived per line: received (restocked) vs damaged (admin: the warehouse)",
+          parameters: [orderIdParam, returnIdParam, idempotencyKeyParam],
+          requestBody: { required: true, content: json(ref("ReceiptRequest")) },
+          responses: {
+            "200": { description: "the return after the receipt", headers: replayedHeader, content: json(ref("Return")) },
+            ...common,
+            "403": problem("not an admin"),
+            ...adjustmentFailures,
+          },
+        },
+      },
       "/healthz": {
         get: { operationId: "healthz", security: [], responses: { "200": { description: "alive", content: json(ref("Health")) } } },
       },
@@ -210,6 +318,12 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
         OrderPage: schemaOf(OrderPageSchema),
         Problem: schemaOf(ProblemSchema),
         Health: schemaOf(HealthSchema),
+        CancellationRequest: schemaOf(CancellationRequestSchema),
+        ReturnRequest: schemaOf(ReturnRequestSchema),
+        ReceiptRequest: schemaOf(ReceiptRequestSchema),
+        OrderLines: schemaOf(OrderLinesViewSchema),
+        Return: schemaOf(ReturnViewSchema),
+        ReturnList: schemaOf(ReturnListSchema),
       },
     },
   };

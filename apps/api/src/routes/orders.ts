@@ -1,5 +1,5 @@
-import { getOrderDetail, listOrders, type Pool } from "@orders/db";
-import { AppError, CreateOrderRequestSchema, isUuid, parseOrThrow, toFieldIssues } from "@orders/domain";
+import { getOrderAdjustments, getOrderDetail, listOrders, type Pool } from "@orders/db";
+import { AppError, CreateOrderRequestSchema, isUuid, parseOrThrow, type RefundPolicy, toFieldIssues, uuidv7 } from "@orders/domain";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -7,13 +7,26 @@ import * as v from "valibot";
 import type { AppEnv } from "../env.ts";
 import type { ApiMetrics } from "../metrics.ts";
 import { readJson } from "../middleware/json-body.ts";
-import { AdminPageQuerySchema, IdempotencyKeySchema, OrderIdParamSchema, UserIdParamSchema, UserPageQuerySchema } from "../schemas.ts";
+import {
+  AdminPageQuerySchema,
+  CancellationRequestSchema,
+  IdempotencyKeySchema,
+  OrderIdParamSchema,
+  ReceiptRequestSchema,
+  ReturnIdParamSchema,
+  ReturnRequestSchema,
+  UserIdParamSchema,
+  UserPageQuerySchema,
+} from "../schemas.ts";
+import { adjustOrderIdempotently, jsonResponse, toOrderLinesView, toReturnView } from "../services/adjust-order.ts";
 import { type CancelOrderDeps, cancelOrder } from "../services/cancel-order.ts";
 import { type CreateOrderDeps, createOrderIdempotently } from "../services/create-order.ts";
 import { toOrderSummaryView, toOrderView } from "../services/order-view.ts";
 
 export interface OrderRouteDeps extends CreateOrderDeps, CancelOrderDeps {
   readonly pool: Pool;
+  /** Return window and damaged-unit refunds (RETURN_WINDOW_DAYS, REFUND_DAMAGED_UNITS). */
+  readonly refundPolicy: RefundPolicy;
   readonly metrics: ApiMetrics;
   readonly bodyLimitBytes: number;
 }
@@ -129,6 +142,112 @@ export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
       traceparent: c.req.header("traceparent") ?? null,
     });
     return c.json(view);
+  });
+
+  // ---- partial cancellations, returns and receipts (issue 13) ---------------------------------
+
+  /** The order as its owner (or an admin) may read it; 404 otherwise. */
+  const readAdjustments = async (c: { get: (k: "user") => { id: string; admin: boolean } }, orderId: string) => {
+    const found = await getOrderAdjustments(deps.pool, orderId);
+    const user = c.get("user");
+    if (!found || (!user.admin && found.userId !== user.id)) throw new AppError("NOT_FOUND", "order not found");
+    return found;
+  };
+  const replyStored = (
+    c: { body: (b: string, s: 200 | 201, h: Record<string, string>) => Response },
+    result: { status: number; headers: Readonly<Record<string, string>>; body: string; replayed: boolean },
+  ) =>
+    c.body(result.body, result.status as 200 | 201, { ...result.headers, ...(result.replayed ? { "Idempotent-Replayed": "true" } : {}) });
+
+  app.post("/:id/cancellations", limit, async (c) => {
+    const orderId = param(OrderIdParamSchema, c.req.param("id"), "id").toLowerCase();
+    const body = await readJson(c, CancellationRequestSchema, "cancellation");
+    const key = param(IdempotencyKeySchema, c.req.header("idempotency-key"), "Idempotency-Key");
+    const result = await adjustOrderIdempotently(deps, {
+      user: c.get("user"),
+      orderId,
+      idempotencyKey: key,
+      operation: "POST /api/orders/{id}/cancellations",
+      body,
+      command: { type: "CancelLines", id: `cancellation:${uuidv7()}`, lines: body.lines, reason: body.reason },
+      traceparent: c.req.header("traceparent") ?? null,
+      respond: (after) => jsonResponse(200, toOrderLinesView(orderId, after.currency, after.state)),
+    });
+    return replyStored(c, result);
+  });
+
+  app.get("/:id/lines", async (c) => {
+    const orderId = param(OrderIdParamSchema, c.req.param("id"), "id").toLowerCase();
+    const found = await readAdjustments(c, orderId);
+    return c.json(toOrderLinesView(orderId, found.currency, found.state));
+  });
+
+  app.post("/:id/returns", limit, async (c) => {
+    const orderId = param(OrderIdParamSchema, c.req.param("id"), "id").toLowerCase();
+    const body = await readJson(c, ReturnRequestSchema, "return");
+    const key = param(IdempotencyKeySchema, c.req.header("idempotency-key"), "Idempotency-Key");
+    const returnId = uuidv7();
+    const result = await adjustOrderIdempotently(deps, {
+      user: c.get("user"),
+      orderId,
+      idempotencyKey: key,
+      operation: "POST /api/orders/{id}/returns",
+      body,
+      command: {
+        type: "RequestReturn",
+        id: `return:${returnId}`,
+        returnId,
+        lines: body.lines,
+        reason: body.reason,
+        at: new Date().toISOString(),
+      },
+      traceparent: c.req.header("traceparent") ?? null,
+      respond: (after) => {
+        const ret = after.state.returns.find((r) => r.id === returnId);
+        if (!ret) throw new AppError("INTERNAL", "the return just written is missing");
+        return jsonResponse(201, toReturnView(orderId, after.state, ret), { Location: `/api/orders/${orderId}/returns/${returnId}` });
+      },
+    });
+    return replyStored(c, result);
+  });
+
+  app.get("/:id/returns", async (c) => {
+    const orderId = param(OrderIdParamSchema, c.req.param("id"), "id").toLowerCase();
+    const found = await readAdjustments(c, orderId);
+    return c.json({ items: found.state.returns.map((r) => toReturnView(orderId, found.state, r)) });
+  });
+
+  app.get("/:id/returns/:returnId", async (c) => {
+    const orderId = param(OrderIdParamSchema, c.req.param("id"), "id").toLowerCase();
+    const returnId = param(ReturnIdParamSchema, c.req.param("returnId"), "returnId").toLowerCase();
+    const found = await readAdjustments(c, orderId);
+    const ret = found.state.returns.find((r) => r.id === returnId);
+    if (!ret) throw new AppError("NOT_FOUND", "return not found");
+    return c.json(toReturnView(orderId, found.state, ret));
+  });
+
+  app.post("/:id/returns/:returnId/receipts", limit, async (c) => {
+    const orderId = param(OrderIdParamSchema, c.req.param("id"), "id").toLowerCase();
+    const returnId = param(ReturnIdParamSchema, c.req.param("returnId"), "returnId").toLowerCase();
+    if (!c.get("user").admin) throw new AppError("FORBIDDEN", "recording a receipt needs the admin role");
+    const body = await readJson(c, ReceiptRequestSchema, "receipt");
+    const key = param(IdempotencyKeySchema, c.req.header("idempotency-key"), "Idempotency-Key");
+    const result = await adjustOrderIdempotently(deps, {
+      user: c.get("user"),
+      orderId,
+      idempotencyKey: key,
+      operation: `POST /api/orders/{id}/returns/${returnId}/receipts`,
+      body,
+      adminOnly: true,
+      command: { type: "RecordReceipt", id: `receipt:${uuidv7()}`, returnId, lines: body.lines },
+      traceparent: c.req.header("traceparent") ?? null,
+      respond: (after) => {
+        const ret = after.state.returns.find((r) => r.id === returnId);
+        if (!ret) throw new AppError("INTERNAL", "the return just written is missing");
+        return jsonResponse(200, toReturnView(orderId, after.state, ret));
+      },
+    });
+    return replyStored(c, result);
   });
 
   return app;

@@ -169,3 +169,10 @@ export const selectRefundRequest = (orderId: string, refundId: string): Query =>
   text: `SELECT amount::text AS amount FROM order_ledger WHERE order_id = $1 AND refund_id = $2 AND kind = 'REFUND_REQUESTED'`,
   values: [orderId, refundId],
 });
+
+/** Owner and lifecycle status of one order (reads of lines, money and returns). */
+export const selectOrderHead = (id: string): Query => ({
+  name: "adjustments.order_head",
+  text: `SELECT user_id AS "userId", status, currency FROM orders WHERE id = $1`,
+  values: [id],
+});
