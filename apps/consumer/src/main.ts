@@ -1,6 +1,6 @@
 import { createPool } from "@orders/db";
 import { createKafka } from "@orders/kafka";
-import { announceListening, createLogger, installShutdown, loadConfigOrExit, waitForDependency } from "@orders/runtime";
+import { announceListening, createLogger, installShutdown, loadConfigOrExit, startWithRetry, waitForDependency } from "@orders/runtime";
 import { ConsumerEnvSchema, DEPRECATED_CONSUMER_ENV, toConsumerConfig } from "./config.ts";
 import { startConsumer } from "./wiring.ts";
 
@@ -21,7 +21,11 @@ await waitForDependency(
   logger,
 );
 
-const consumer = await startConsumer(toConsumerConfig(env), logger);
+// PostgreSQL or Kafka may go away between the probes above and the start (a restart during a
+// deploy): the whole start is retried, bounded, rather than exiting on the first refusal.
+const consumer = await startWithRetry("consumer start-up", () => startConsumer(toConsumerConfig(env), logger), logger, {
+  attempts: 20,
+});
 shutdown.onShutdown("consumer", () => consumer.stop());
 logger.info("consumer running", { group: env.CONSUMER_GROUP_ID, metrics: consumer.metricsUrl });
 if (consumer.metricsUrl) announceListening("consumer", consumer.metricsUrl.replace(/\/metrics$/, ""));

@@ -47,99 +47,115 @@ export async function startConsumer(config: ConsumerConfig, logger: Logger): Pro
     applicationName: "consumer",
     ...config.sessionTimeouts,
   });
-  const boss = await startSagaBoss({
-    connectionString: config.databaseUrl,
-    ...(config.sessionTimeouts?.idleInTransactionTimeoutMs
-      ? { idleInTransactionTimeoutMs: config.sessionTimeouts.idleInTransactionTimeoutMs }
-      : {}),
-    max: 4,
-    retryLimit: config.jobRetryLimit,
-    ...(config.cronCheckSeconds ? { cronCheckSeconds: config.cronCheckSeconds } : {}),
-    schedule: config.runJobWorkers,
-  });
-  const apply = {
-    consumer: config.groupId,
-    source: config.source,
-    decision: { maxPaymentAttempts: config.maxPaymentAttempts },
-    jobs: boss,
-  };
-
-  const jobMetrics = sagaJobMetrics(registry);
-  let stopWorkers: (() => Promise<void>) | null = null;
-  if (config.runJobWorkers) {
-    const { policy, breaker } = buildCallPolicy(config.paymentPolicy);
-    breaker.onStateChange((state) => logger.warn("payment circuit breaker", { state: String(state) }));
-    jobMetrics.watchPaymentBreaker(() => breaker.state as number);
-    stopWorkers = await startSagaWorkers(boss, {
-      pool,
-      payments: httpPaymentClient(config.paymentUrl, policy),
-      logger: logger.child({ part: "jobs" }),
-      deadline: { deadlineMs: config.pendingDeadlineMs, apply },
-      deadlineCron: config.deadlineCron,
-      onJob: jobMetrics.onJob,
-      reconcile: {
-        cron: config.reconcile.cron,
-        options: {
-          minAgeMs: config.reconcile.minAgeMs,
-          pendingBoundMs: config.reconcile.pendingBoundMs,
-          lookbackMs: config.reconcile.lookbackMs,
-        },
-        onReport: jobMetrics.onReconcileReport,
-      },
-      ...(config.processedMessagesRetention ? { processedMessagesRetention: config.processedMessagesRetention } : {}),
-    });
+  // Everything started below is stopped again if a later step fails: start-up is retried
+  // (startWithRetry in main.ts) and a half-started consumer must not hold connections meanwhile.
+  const started: (() => Promise<unknown>)[] = [() => pool.end()];
+  try {
+    return await startRest();
+  } catch (error) {
+    for (const stop of started.reverse()) await stop().catch(() => {});
+    throw error;
   }
 
-  const kafka = createKafka({ brokers: config.brokers, clientId: `consumer-${process.pid}` });
-  const dlqProducer: Producer = createIdempotentProducer(kafka);
-  await dlqProducer.connect();
-  const consumer: BatchConsumer = createBatchConsumer(kafka, {
-    groupId: config.groupId,
-    topics: [config.topics.inventory, config.topics.payments, config.topics.deliveries],
-    chunkSize: config.chunkSize,
-    partitionsConcurrently: config.partitionsConcurrently,
-    handle: lifecycleChunkHandler({
+  async function startRest(): Promise<RunningConsumer> {
+    const boss = await startSagaBoss({
+      connectionString: config.databaseUrl,
+      ...(config.sessionTimeouts?.idleInTransactionTimeoutMs
+        ? { idleInTransactionTimeoutMs: config.sessionTimeouts.idleInTransactionTimeoutMs }
+        : {}),
+      max: 4,
+      retryLimit: config.jobRetryLimit,
+      ...(config.cronCheckSeconds ? { cronCheckSeconds: config.cronCheckSeconds } : {}),
+      schedule: config.runJobWorkers,
+    });
+    started.push(() => boss.stop({ graceful: false, close: true }));
+    const apply = {
+      consumer: config.groupId,
+      source: config.source,
+      decision: { maxPaymentAttempts: config.maxPaymentAttempts },
+      jobs: boss,
+    };
+
+    const jobMetrics = sagaJobMetrics(registry);
+    let stopWorkers: (() => Promise<void>) | null = null;
+    if (config.runJobWorkers) {
+      const { policy, breaker } = buildCallPolicy(config.paymentPolicy);
+      breaker.onStateChange((state) => logger.warn("payment circuit breaker", { state: String(state) }));
+      jobMetrics.watchPaymentBreaker(() => breaker.state as number);
+      stopWorkers = await startSagaWorkers(boss, {
+        pool,
+        payments: httpPaymentClient(config.paymentUrl, policy),
+        logger: logger.child({ part: "jobs" }),
+        deadline: { deadlineMs: config.pendingDeadlineMs, apply },
+        deadlineCron: config.deadlineCron,
+        onJob: jobMetrics.onJob,
+        reconcile: {
+          cron: config.reconcile.cron,
+          options: {
+            minAgeMs: config.reconcile.minAgeMs,
+            pendingBoundMs: config.reconcile.pendingBoundMs,
+            lookbackMs: config.reconcile.lookbackMs,
+          },
+          onReport: jobMetrics.onReconcileReport,
+        },
+        ...(config.processedMessagesRetention ? { processedMessagesRetention: config.processedMessagesRetention } : {}),
+      });
+    }
+
+    const kafka = createKafka({ brokers: config.brokers, clientId: `consumer-${process.pid}` });
+    const dlqProducer: Producer = createIdempotentProducer(kafka);
+    await dlqProducer.connect();
+    started.push(() => dlqProducer.disconnect());
+    const consumer: BatchConsumer = createBatchConsumer(kafka, {
+      groupId: config.groupId,
+      topics: [config.topics.inventory, config.topics.payments, config.topics.deliveries],
+      chunkSize: config.chunkSize,
+      partitionsConcurrently: config.partitionsConcurrently,
+      handle: lifecycleChunkHandler({
+        pool,
+        apply,
+        deadLetter: (letters) => sendDeadLetters(dlqProducer, config.groupId, letters),
+        logger,
+        metrics,
+      }),
+      onLag: (topic, partition, lag) => metrics.lag.set({ topic, partition: String(partition) }, lag),
+      onCrash: (error, restarting) => logger.error("consumer crashed", { err: error, restarting }),
+    });
+    await consumer.start();
+    started.push(() => consumer.stop());
+
+    // /readyz: the database and a Kafka broker answer now (not-ready during an outage of either).
+    const kafkaProbe = createKafkaProbe({ brokers: config.brokers, clientId: `consumer-probe-${process.pid}` });
+    started.push(() => kafkaProbe.close());
+    const readiness = createReadiness({ database: () => pool.query("SELECT 1"), kafka: () => kafkaProbe.probe() });
+    const server: OpsServer | null =
+      config.metricsPort === null
+        ? null
+        : await serveOps({
+            registry,
+            port: config.metricsPort,
+            host: config.metricsHost ?? "127.0.0.1",
+            readiness,
+            // /health/pipeline: lag within its bound (docs/operations.md; not liveness).
+            pipeline: createPipelineHealth([
+              { name: "consumer_lag_records", value: () => gaugeMax(metrics.lag), max: config.healthMaxLagRecords ?? 10_000 },
+            ]),
+          });
+    const metricsUrl = server ? `${server.url}/metrics` : null;
+
+    return {
+      metricsUrl,
       pool,
-      apply,
-      deadLetter: (letters) => sendDeadLetters(dlqProducer, config.groupId, letters),
-      logger,
-      metrics,
-    }),
-    onLag: (topic, partition, lag) => metrics.lag.set({ topic, partition: String(partition) }, lag),
-    onCrash: (error, restarting) => logger.error("consumer crashed", { err: error, restarting }),
-  });
-  await consumer.start();
-
-  // /readyz: the database and a Kafka broker answer now (not-ready during an outage of either).
-  const kafkaProbe = createKafkaProbe({ brokers: config.brokers, clientId: `consumer-probe-${process.pid}` });
-  const readiness = createReadiness({ database: () => pool.query("SELECT 1"), kafka: () => kafkaProbe.probe() });
-  const server: OpsServer | null =
-    config.metricsPort === null
-      ? null
-      : await serveOps({
-          registry,
-          port: config.metricsPort,
-          host: config.metricsHost ?? "127.0.0.1",
-          readiness,
-          // /health/pipeline: lag within its bound (docs/operations.md; not liveness).
-          pipeline: createPipelineHealth([
-            { name: "consumer_lag_records", value: () => gaugeMax(metrics.lag), max: config.healthMaxLagRecords ?? 10_000 },
-          ]),
-        });
-  const metricsUrl = server ? `${server.url}/metrics` : null;
-
-  return {
-    metricsUrl,
-    pool,
-    boss,
-    async stop() {
-      await consumer.stop();
-      if (stopWorkers) await stopWorkers();
-      await boss.stop({ graceful: true, close: true, timeout: 10_000 });
-      await dlqProducer.disconnect();
-      await server?.close();
-      await kafkaProbe.close();
-      await pool.end();
-    },
-  };
+      boss,
+      async stop() {
+        await consumer.stop();
+        if (stopWorkers) await stopWorkers();
+        await boss.stop({ graceful: true, close: true, timeout: 10_000 });
+        await dlqProducer.disconnect();
+        await server?.close();
+        await kafkaProbe.close();
+        await pool.end();
+      },
+    };
+  }
 }

@@ -1,4 +1,4 @@
-import { announceListening, createLogger, installShutdown, loadConfigOrExit } from "@orders/runtime";
+import { announceListening, createLogger, installShutdown, loadConfigOrExit, startWithRetry } from "@orders/runtime";
 import { type RelayConfig, RelayConfigSchema } from "./config.ts";
 import { startRelay } from "./wiring.ts";
 
@@ -8,6 +8,8 @@ const config: RelayConfig = loadConfigOrExit(RelayConfigSchema, { required: ["DA
 const logger = createLogger({ service: "relay", level: config.LOG_LEVEL });
 const shutdown = installShutdown(logger, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
 
-const relay = await startRelay(config, logger);
+// A server may go away during start-up (a restart during a deploy): the whole start (which stops
+// whatever it started when a step fails) is retried, bounded, before exiting with one line.
+const relay = await startWithRetry("relay start-up", () => startRelay(config, logger), logger, { attempts: 20 });
 shutdown.onShutdown("relay", () => relay.stop());
 announceListening("relay", relay.metricsUrl.replace(/\/metrics$/, ""));

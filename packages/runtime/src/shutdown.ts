@@ -51,20 +51,21 @@ export function installShutdown(logger: Logger, options: { timeoutMs?: number; e
 }
 
 /**
- * Start-up dependency check: retries `probe` with backoff, then exits non-zero with a
- * one-line reason (DESIGN §8).
+ * Start-up with bounded backoff (DESIGN §8): runs `start` until it succeeds, waiting 250 ms,
+ * 500 ms … (capped at 5 s) between attempts; after `attempts` failures the process exits 1 with a
+ * one-line reason. `start` must leave nothing running when it throws (a half-started process
+ * would hold connections while the next attempt opens its own).
  */
-export async function waitForDependency(
+export async function startWithRetry<T>(
   name: string,
-  probe: () => Promise<unknown>,
+  start: () => Promise<T>,
   logger: Logger,
   options: { attempts?: number; delayMs?: number } = {},
-): Promise<void> {
+): Promise<T> {
   const attempts = options.attempts ?? 10;
   for (let attempt = 1; ; attempt++) {
     try {
-      await probe();
-      return;
+      return await start();
     } catch (error) {
       if (attempt >= attempts) {
         // One line, whatever the error looks like (an AggregateError of several addresses has an
@@ -79,4 +80,14 @@ export async function waitForDependency(
       await new Promise((r) => setTimeout(r, Math.min((options.delayMs ?? 250) * 2 ** (attempt - 1), 5_000)));
     }
   }
+}
+
+/** Waits until `probe` succeeds (bounded, as `startWithRetry`). */
+export async function waitForDependency(
+  name: string,
+  probe: () => Promise<unknown>,
+  logger: Logger,
+  options: { attempts?: number; delayMs?: number } = {},
+): Promise<void> {
+  await startWithRetry(name, probe, logger, options);
 }
