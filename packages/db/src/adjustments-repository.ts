@@ -113,3 +113,17 @@ export async function getOrderAdjustments(
   const state = (await loadAdjustmentStates(db, [{ id, status: head.status }])).get(id) as AdjustmentState;
   return { userId: head.userId, currency: head.currency, state };
 }
+
+export interface OutstandingRefundRow {
+  readonly orderId: string;
+  readonly status: string;
+  readonly paymentStatus: string;
+  readonly refundId: string;
+  readonly amount: string;
+}
+
+/** Partial refunds requested before `before` and not settled, oldest first. */
+export async function outstandingRefundsBefore(db: Queryable, before: Date, limit: number): Promise<OutstandingRefundRow[]> {
+  const { rows } = await run(db, sql.selectOutstandingRefunds(before, limit));
+  return rows as OutstandingRefundRow[];
+}

@@ -1,5 +1,7 @@
 import * as v from "valibot";
+import type { AdjustEvent } from "./adjustments/decide-adjustment.ts";
 import type { LifecycleEvent } from "./lifecycle/decide.ts";
+import type { Money } from "./money.ts";
 import { isStorableText } from "./schemas/common.ts";
 import { CONSUMED_EVENT_SCHEMAS, type ConsumedEvent, isConsumedEventName } from "./schemas/events.ts";
 
@@ -8,7 +10,7 @@ export interface ConsumedMessage {
   /** ce_id, or the value's `id`: the dedup key in processed_messages. */
   readonly messageId: string;
   readonly orderId: string;
-  readonly event: LifecycleEvent;
+  readonly event: LifecycleEvent | AdjustEvent;
   readonly payload: ConsumedEvent["payload"];
 }
 
@@ -27,9 +29,27 @@ export interface RawRecord {
 
 const poison = (reason: PoisonReason, detail: string): ParsedMessage => ({ ok: false, reason, detail });
 
-/** The decision table's view of a consumed payload. */
-export function toLifecycleEvent(e: ConsumedEvent): LifecycleEvent {
+/**
+ * The decision table's view of a consumed payload. A partial refund's settlement (a refund id other
+ * than the whole refund's `refund:<order id>`) and a restock go to the adjustment rules.
+ */
+export function toLifecycleEvent(e: ConsumedEvent, messageId = ""): LifecycleEvent | AdjustEvent {
   switch (e.type) {
+    case "PaymentRefunded": {
+      const refundId = e.payload.refundId;
+      if (refundId === undefined || refundId === `refund:${e.payload.orderId}`) return { type: "PaymentRefunded" };
+      return { type: "Adjust", command: { type: "RefundSettled", id: messageId, refundId, amount: e.payload.amount as Money } };
+    }
+    case "InventoryRestocked":
+      return {
+        type: "Adjust",
+        command: {
+          type: "StockRestocked",
+          id: e.payload.restockId,
+          restockId: e.payload.restockId,
+          lines: e.payload.lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
+        },
+      };
     case "InventoryFailure":
       return { type: e.type, reason: e.payload.reason };
     case "PaymentFailed":
@@ -67,5 +87,8 @@ export function parseConsumedRecord(record: RawRecord): ParsedMessage {
     return poison("SCHEMA_INVALID", `${type}: ${issues}`.slice(0, 1000));
   }
   const event = { type, payload: result.output } as ConsumedEvent;
-  return { ok: true, message: { messageId: id, orderId: result.output.orderId, event: toLifecycleEvent(event), payload: event.payload } };
+  return {
+    ok: true,
+    message: { messageId: id, orderId: result.output.orderId, event: toLifecycleEvent(event, id), payload: event.payload },
+  };
 }

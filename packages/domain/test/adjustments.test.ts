@@ -1,10 +1,12 @@
 import fc from "fast-check";
+import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import {
   type AdjustmentCommand,
   type AdjustmentDecision,
   type AdjustmentState,
   addMoney,
+  adjustmentPayload,
   cancelAllRemaining,
   compareMoney,
   DEFAULT_REFUND_POLICY,
@@ -15,8 +17,11 @@ import {
   type Money,
   multiplyMoney,
   newLine,
+  PAYMENT_SERVICE_UNREACHABLE,
+  PRODUCED_EVENT_SCHEMAS,
   parseMoney,
   type RefundPolicy,
+  reconcileRefund,
   returnStatus,
 } from "../src/index.ts";
 
@@ -466,5 +471,56 @@ describe("properties over arbitrary partial cancels, returns, receipts, refunds,
       }),
       { numRuns: 400 },
     );
+  });
+});
+
+describe("reconcileRefund", () => {
+  const request = { refundId: "refund:c1", amount: "10.00" };
+  it("asks again for a refund the service never executed, records one it did, and waits while it is unreachable", () => {
+    expect(reconcileRefund(request, [])).toEqual({ mismatch: "REFUND_OUTSTANDING", repair: { kind: "refund" } });
+    expect(reconcileRefund(request, null)).toEqual({ mismatch: "REFUND_OUTSTANDING", repair: { kind: "refund" } });
+    expect(reconcileRefund(request, [{ refundId: "refund:c1", amount: "10.00" }])).toEqual({
+      mismatch: "REFUND_NOT_RECORDED",
+      repair: { kind: "settle", amount: "10.00" },
+    });
+    expect(reconcileRefund(request, PAYMENT_SERVICE_UNREACHABLE)).toBeNull();
+  });
+});
+
+describe("adjustment event payloads", () => {
+  it("validate against the produced-event schemas", () => {
+    const o = { id: "01900000-0000-7000-8000-000000000001", userId: "u-1", currency: "INR" };
+    const s0 = { ...delivered(), orderId: o.id };
+    const { decisions } = run(
+      s0,
+      {
+        type: "RequestReturn",
+        id: "q",
+        returnId: "01900000-0000-7000-8000-000000000002",
+        lines: [{ productId: "a", quantity: 1 }],
+        reason: "r",
+        at: T0,
+      },
+      {
+        type: "RecordReceipt",
+        id: "rc",
+        returnId: "01900000-0000-7000-8000-000000000002",
+        lines: [{ productId: "a", received: 1, damaged: 0 }],
+      },
+      { type: "RefundSettled", id: "p", refundId: "refund:rc", amount: m("10.00") },
+    );
+    const cancel = decideAdjustment(
+      captured(base()),
+      { type: "CancelLines", id: "c", lines: [{ productId: "b", quantity: 1 }], reason: "x" },
+      policy,
+    );
+    const emits = [...decisions, cancel].flatMap((d) => (d.kind === "apply" ? d.emit : []));
+    expect(new Set(emits.map((e) => e.type))).toEqual(
+      new Set(["ReturnRequested", "ReturnReceived", "RefundRequested", "RefundSettled", "OrderLinesCancelled"]),
+    );
+    for (const e of emits) {
+      const result = v.safeParse(PRODUCED_EVENT_SCHEMAS[e.type], adjustmentPayload(o, e, new Date()));
+      expect(result.issues).toBeUndefined();
+    }
   });
 });

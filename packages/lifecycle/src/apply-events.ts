@@ -10,6 +10,7 @@ import {
   updateOrderStates,
 } from "@orders/db";
 import {
+  type AdjustEvent,
   type AdjustmentCommand,
   type AdjustmentDecision,
   type AdjustmentState,
@@ -32,15 +33,6 @@ import {
   wholeRefundId,
 } from "@orders/domain";
 import { type FollowUpRequest, insertFollowUps, type JobQueue } from "./follow-ups.ts";
-
-/**
- * A partial cancellation, return request, receipt, refund settlement or restock (issue 13): decided
- * by `decideAdjustment` on the order's lines, ledger and returns.
- */
-export interface AdjustEvent {
-  readonly type: "Adjust";
-  readonly command: AdjustmentCommand;
-}
 
 /** One event to apply to one order: a consumed record, a cancel request, a job's finding. */
 export interface IncomingEvent {

@@ -176,3 +176,20 @@ export const selectOrderHead = (id: string): Query => ({
   text: `SELECT user_id AS "userId", status, currency FROM orders WHERE id = $1`,
   values: [id],
 });
+
+/**
+ * Partial refunds the ledger requested before `before` and has not seen settled (reconciliation).
+ * The whole remainder's refund (`refund:<order id>`) is the order sweep's (CANCELLED, SUCCEEDED).
+ */
+export const selectOutstandingRefunds = (before: Date, limit: number): Query => ({
+  name: "adjustments.outstanding_refunds",
+  text: `SELECT r.order_id AS "orderId", o.status, o.payment_status AS "paymentStatus", r.refund_id AS "refundId",
+                r.amount::text AS amount
+           FROM order_ledger r JOIN orders o ON o.id = r.order_id
+          WHERE r.kind = 'REFUND_REQUESTED' AND r.at < $1 AND r.refund_id <> 'refund:' || r.order_id
+            AND NOT EXISTS (SELECT 1 FROM order_ledger s
+                             WHERE s.order_id = r.order_id AND s.refund_id = r.refund_id AND s.kind = 'REFUND_SETTLED')
+          ORDER BY r.at
+          LIMIT $2`,
+  values: [before, limit],
+});

@@ -65,6 +65,12 @@ export type AdjustmentCommand =
   | { readonly type: "LinesShipped"; readonly id: string }
   | { readonly type: "LinesDelivered"; readonly id: string; readonly at: string };
 
+/** How an adjustment command travels to the one writer (beside the lifecycle's events). */
+export interface AdjustEvent {
+  readonly type: "Adjust";
+  readonly command: AdjustmentCommand;
+}
+
 /** Events this produces on `orders` (schemas in schemas/adjustment-events.ts). */
 export type AdjustmentEmit =
   | { readonly type: "OrderLinesCancelled"; readonly lines: readonly LineQuantity[]; readonly amount: Money; readonly reason: string }

@@ -10,6 +10,8 @@ export interface PaymentServiceRecord {
   readonly attempts: readonly number[];
   readonly captured: boolean;
   readonly refunded: boolean;
+  /** Each refund executed, by the refund id it was asked under (issue 13; absent from older services). */
+  readonly refunds?: ServiceRefunds;
 }
 
 /** The service could not be asked (down, breaker open): nothing is known about the money. */
@@ -95,4 +97,35 @@ export function reconcilePayment(order: OrderState, service: PaymentServiceAnswe
     return { mismatch: "PAYMENT_LEFT_PENDING", repair: { kind: "apply", event: { type: "PaymentAbandoned", attempt: 0 } } };
   }
   return null;
+}
+
+/** A refund the ledger requested and has not seen settled (issue 13). */
+export interface OutstandingRefund {
+  readonly refundId: string;
+  readonly amount: string;
+}
+
+/** The service's refunds of one order (`GET /payments/{orderId}` → `refunds`). */
+export type ServiceRefunds = readonly { readonly refundId: string; readonly amount: string }[];
+
+export type RefundVerdict =
+  /** The service never executed it (the refund job ran out of retries): ask again, same refund id. */
+  | { readonly mismatch: "REFUND_OUTSTANDING"; readonly repair: { readonly kind: "refund" } }
+  /** The service refunded it but its PaymentRefunded was lost: record the settlement it reports. */
+  | { readonly mismatch: "REFUND_NOT_RECORDED"; readonly repair: { readonly kind: "settle"; readonly amount: string } };
+
+/**
+ * Pure: one outstanding ledger refund against the service's refunds. `null` = nothing is known
+ * (service unreachable) — asked again on the next run. An amount that differs from the request is
+ * settled as the service reports it: the writer then refuses it (`AMOUNT_MISMATCH`) and a human
+ * looks (the skip is in the timeline).
+ */
+export function reconcileRefund(
+  request: OutstandingRefund,
+  service: ServiceRefunds | null | typeof PAYMENT_SERVICE_UNREACHABLE,
+): RefundVerdict | null {
+  if (service === PAYMENT_SERVICE_UNREACHABLE) return null;
+  const done = service?.find((r) => r.refundId === request.refundId);
+  if (done) return { mismatch: "REFUND_NOT_RECORDED", repair: { kind: "settle", amount: done.amount } };
+  return { mismatch: "REFUND_OUTSTANDING", repair: { kind: "refund" } };
 }

@@ -76,7 +76,23 @@ export const PaymentFailedSchema = v.looseObject({
   retryable: v.boolean(),
   attempt: v.pipe(v.number(), v.integer(), v.minValue(1)),
 });
-export const PaymentRefundedSchema = v.looseObject({ ...envelope, paymentId: TextSchema, amount: MoneySchema });
+export const PaymentRefundedSchema = v.looseObject({
+  ...envelope,
+  paymentId: TextSchema,
+  /** This refund's amount (a partial refund's, or the whole remainder's). */
+  amount: MoneySchema,
+  /** The refund id the refund was asked under (our Idempotency-Key); absent: the whole refund `refund:<order id>`. */
+  refundId: v.optional(v.pipe(v.string(), storableText(), v.minLength(1), v.maxLength(300))),
+});
+/** The inventory service put a return's good units back in stock (answer to ReturnReceived). */
+export const InventoryRestockedSchema = v.looseObject({
+  ...envelope,
+  restockId: v.pipe(v.string(), storableText(), v.minLength(1), v.maxLength(300)),
+  lines: v.pipe(
+    v.array(v.looseObject({ productId: ExternalIdSchema, quantity: v.pipe(v.number(), v.integer(), v.minValue(1)) })),
+    v.minLength(1),
+  ),
+});
 export const OrderShippedSchema = v.looseObject({ ...envelope, trackingId: TextSchema });
 export const OrderDeliveredSchema = v.looseObject({ ...envelope });
 
@@ -84,6 +100,7 @@ export const CONSUMED_EVENT_SCHEMAS = {
   InventoryReserved: InventoryReservedSchema,
   InventoryFailure: InventoryFailureSchema,
   InventoryReleased: InventoryReleasedSchema,
+  InventoryRestocked: InventoryRestockedSchema,
   PaymentSuccess: PaymentSuccessSchema,
   PaymentFailed: PaymentFailedSchema,
   PaymentRefunded: PaymentRefundedSchema,

@@ -7,6 +7,7 @@ const PaymentRecordSchema = v.object({
   attempts: v.array(v.pipe(v.number(), v.integer(), v.minValue(0))),
   captured: v.boolean(),
   refunded: v.boolean(),
+  refunds: v.optional(v.array(v.object({ refundId: v.string(), amount: v.string() }))),
 });
 
 function parseRecord(body: unknown): PaymentServiceRecord | null {

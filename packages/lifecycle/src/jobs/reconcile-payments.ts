@@ -1,17 +1,20 @@
 import {
   getRefundRequestAmount,
   markPaymentChecked,
+  outstandingRefundsBefore,
   type PaymentReconcileCandidate,
   paymentReconcileCandidates,
   TRANSACTION_RETRIES,
   withTransaction,
 } from "@orders/db";
 import {
+  type Money,
   PAYMENT_SERVICE_UNREACHABLE,
   type PaymentMismatch,
   type PaymentRepair,
   type PaymentServiceAnswer,
   reconcilePayment,
+  reconcileRefund,
 } from "@orders/domain";
 import { applyEvents } from "../apply-events.ts";
 import type { PaymentJobDeps } from "./payment-jobs.ts";
@@ -102,7 +105,76 @@ export async function reconcilePayments(deps: ReconcileDeps, options: ReconcileO
     options.onProgress?.(++done, candidates.length);
   }
   if (!options.dryRun) await markPaymentChecked(deps.pool, confirmedUncharged);
-  return { checked: candidates.length, unreachable, findings };
+  const refunds = await reconcileOutstandingRefunds(deps, new Date(now - options.minAgeMs), options);
+  return {
+    checked: candidates.length + refunds.checked,
+    unreachable: unreachable + refunds.unreachable,
+    findings: [...findings, ...refunds.findings],
+  };
+}
+
+/**
+ * Partial refunds (issue 13) the ledger requested and never saw settled: a refund job that ran out
+ * of retries is asked again under the same refund id (idempotent at the service); a settlement
+ * whose PaymentRefunded was lost is applied through the one writer.
+ */
+async function reconcileOutstandingRefunds(deps: ReconcileDeps, before: Date, options: ReconcileOptions): Promise<ReconcileReport> {
+  const outstanding = await outstandingRefundsBefore(deps.pool, before, options.limit ?? 500);
+  const findings: ReconcileFinding[] = [];
+  let unreachable = 0;
+  const answers = new Map<string, PaymentServiceAnswer>();
+  for (const r of outstanding) {
+    const answer = answers.get(r.orderId) ?? (await ask(deps, r.orderId));
+    answers.set(r.orderId, answer);
+    if (answer === PAYMENT_SERVICE_UNREACHABLE) unreachable++;
+    const verdict = reconcileRefund(r, answer === PAYMENT_SERVICE_UNREACHABLE ? answer : (answer?.refunds ?? []));
+    if (!verdict) continue;
+    const base = {
+      orderId: r.orderId,
+      status: r.status,
+      paymentStatus: r.paymentStatus,
+      service: `${describeAnswer(answer)} refund=${r.refundId}`,
+      mismatch: verdict.mismatch,
+      repair: verdict.repair.kind === "refund" ? "ask for the refund again" : "apply RefundSettled",
+    };
+    if (options.dryRun) {
+      findings.push({ ...base, result: "would-repair" });
+      continue;
+    }
+    try {
+      if (verdict.repair.kind === "refund") {
+        await deps.payments.refund({ orderId: r.orderId, refundId: r.refundId, amount: r.amount });
+      } else {
+        const id = `reconcile:${r.orderId}:${r.refundId}:settled`;
+        const amount = verdict.repair.amount as Money;
+        const [outcome] = await withTransaction(
+          deps.pool,
+          (client) =>
+            applyEvents(
+              client,
+              [
+                {
+                  orderId: r.orderId,
+                  messageId: id,
+                  event: { type: "Adjust", command: { type: "RefundSettled", id, refundId: r.refundId, amount } },
+                },
+              ],
+              {
+                ...deps.apply,
+                consumer: RECONCILE_CONSUMER,
+              },
+            ),
+          { retries: TRANSACTION_RETRIES },
+        );
+        if (outcome?.kind === "skipped") throw new Error(`${outcome.reason}: ${outcome.note}`);
+      }
+      findings.push({ ...base, result: "repaired" });
+    } catch (error) {
+      deps.logger.warn("refund reconciliation repair failed", { orderId: r.orderId, refundId: r.refundId, err: error });
+      findings.push({ ...base, result: "failed", detail: (error as Error).message });
+    }
+  }
+  return { checked: outstanding.length, unreachable, findings };
 }
 
 async function ask(deps: ReconcileDeps, orderId: string): Promise<PaymentServiceAnswer> {

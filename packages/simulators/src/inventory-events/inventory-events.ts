@@ -25,6 +25,10 @@ export interface InventoryLedgerEntry {
   readonly orderId: string;
   readonly hold: Hold;
   readonly lines: readonly { readonly productId: string; readonly quantity: number }[];
+  /** Units given back by partial cancellations (issue 13). */
+  readonly releasedUnits: number;
+  /** Returned units put back in stock. */
+  readonly restockedUnits: number;
 }
 
 export type Hold = "reserved" | "failed" | "silent" | "released";
@@ -33,7 +37,8 @@ export const INVENTORY_SOURCE = "/simulators/inventory";
 
 /**
  * The Inventory service's Kafka side: OrderCreated → hold stock → InventoryReserved or
- * InventoryFailure; OrderCancelled → give a hold back → InventoryReleased. Idempotent per
+ * InventoryFailure; OrderCancelled → give a hold back → InventoryReleased; OrderLinesCancelled →
+ * give those units back; ReturnReceived → restock the good units → InventoryRestocked. Idempotent per
  * order: a redelivered OrderCreated re-sends the same answer with the same id.
  */
 export class InventoryEvents {
@@ -42,7 +47,8 @@ export class InventoryEvents {
   readonly #holds = new Map<string, Hold>();
   readonly #lines = new Map<string, readonly { productId: string; quantity: number }[]>();
   readonly #timers = new Set<NodeJS.Timeout>();
-  stats = { reserved: 0, failed: 0, released: 0, silent: 0 };
+  readonly #partial = new Map<string, { released: number; restocked: number }>();
+  stats = { reserved: 0, failed: 0, released: 0, silent: 0, partialReleases: 0, restocks: 0 };
 
   constructor(options: InventoryEventsOptions) {
     this.#o = options;
@@ -53,7 +59,14 @@ export class InventoryEvents {
   handle = async (records: readonly ConsumedRecord[]): Promise<void> => {
     for (const r of records) {
       const type = r.headers[CE_HEADERS.type];
-      let body: { orderId?: string; userId?: string; items?: { productId: string; quantity: number }[] };
+      let body: {
+        orderId?: string;
+        userId?: string;
+        items?: { productId: string; quantity: number }[];
+        lines?: { productId: string; quantity: number }[];
+        restock?: { productId: string; quantity: number }[];
+        restockId?: string | null;
+      };
       try {
         body = JSON.parse(r.value?.toString("utf8") ?? "{}");
       } catch {
@@ -62,6 +75,8 @@ export class InventoryEvents {
       if (!body.orderId) continue;
       if (type === "OrderCreated") this.#onCreated(body.orderId, body.userId, body.items ?? []);
       else if (type === "OrderCancelled") this.#onCancelled(body.orderId);
+      else if (type === "OrderLinesCancelled") this.#onLinesCancelled(body.orderId, r.headers[CE_HEADERS.id] ?? "", body.lines ?? []);
+      else if (type === "ReturnReceived" && body.restockId) this.#onReturnReceived(body.orderId, body.restockId, body.restock ?? []);
     }
   };
 
@@ -81,7 +96,48 @@ export class InventoryEvents {
 
   /** Every order seen, with what was done with it (the fault suite's stock ledger). */
   ledger(): InventoryLedgerEntry[] {
-    return [...this.#holds].map(([orderId, hold]) => ({ orderId, hold, lines: this.#lines.get(orderId) ?? [] }));
+    return [...this.#holds].map(([orderId, hold]) => ({
+      orderId,
+      hold,
+      lines: this.#lines.get(orderId) ?? [],
+      releasedUnits: this.#partial.get(orderId)?.released ?? 0,
+      restockedUnits: this.#partial.get(orderId)?.restocked ?? 0,
+    }));
+  }
+
+  #count(orderId: string, field: "released" | "restocked", units: number): void {
+    const p = this.#partial.get(orderId) ?? { released: 0, restocked: 0 };
+    p[field] += units;
+    this.#partial.set(orderId, p);
+  }
+
+  /** A partial cancellation: those units go back to stock, once per event id; nothing to answer. */
+  #onLinesCancelled(orderId: string, eventId: string, lines: readonly { productId: string; quantity: number }[]): void {
+    if (this.#holds.get(orderId) !== "reserved" || eventId === "") return;
+    if (this.#o.store.releaseUnits(orderId, eventId, lines)) {
+      this.stats.partialReleases++;
+      this.#count(
+        orderId,
+        "released",
+        lines.reduce((n, l) => n + l.quantity, 0),
+      );
+    }
+  }
+
+  /** Returned good units back in stock, once per restock id; answered with InventoryRestocked (same id). */
+  #onReturnReceived(orderId: string, restockId: string, lines: readonly { productId: string; quantity: number }[]): void {
+    if (lines.length === 0) return;
+    if (this.#o.store.restock(restockId, lines)) {
+      this.stats.restocks++;
+      this.#count(
+        orderId,
+        "restocked",
+        lines.reduce((n, l) => n + l.quantity, 0),
+      );
+    }
+    this.#later(() =>
+      this.#o.emitter.emit(answerRecord(INVENTORY_SOURCE, "InventoryRestocked", `inv:${restockId}`, orderId, { restockId, lines })),
+    );
   }
 
   #onCreated(orderId: string, userId: string | undefined, items: { productId: string; quantity: number }[]): void {

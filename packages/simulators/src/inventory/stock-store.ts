@@ -17,6 +17,8 @@ export type QuoteResult =
 export class StockStore {
   readonly #products = new Map<string, Product>();
   readonly #reservations = new Map<string, readonly QuoteLine[]>();
+  /** Partial releases and restocks already done (their cause / restock id): each happens once. */
+  readonly #applied = new Set<string>();
 
   constructor(products: readonly Product[]) {
     this.reset(products);
@@ -64,6 +66,34 @@ export class StockStore {
     if (!lines) return false;
     for (const l of lines) this.#adjust(l.productId, l.quantity);
     this.#reservations.delete(orderId);
+    return true;
+  }
+
+  /**
+   * Gives some units of an order's hold back (a partial cancellation), once per `cause`; the rest
+   * stays held for `release`. Returns false for a repeated cause or no hold.
+   */
+  releaseUnits(orderId: string, cause: string, lines: readonly { productId: string; quantity: number }[]): boolean {
+    const held = this.#reservations.get(orderId);
+    if (!held || this.#applied.has(cause)) return false;
+    this.#applied.add(cause);
+    const left = held.map((h) => {
+      const give = Math.min(h.quantity, lines.find((l) => l.productId === h.productId)?.quantity ?? 0);
+      if (give > 0) this.#adjust(h.productId, give);
+      return { ...h, quantity: h.quantity - give };
+    });
+    this.#reservations.set(
+      orderId,
+      left.filter((l) => l.quantity > 0),
+    );
+    return true;
+  }
+
+  /** Puts returned units back in stock, once per restock id; false for a repeated id. */
+  restock(restockId: string, lines: readonly { productId: string; quantity: number }[]): boolean {
+    if (this.#applied.has(restockId)) return false;
+    this.#applied.add(restockId);
+    for (const l of lines) this.#adjust(l.productId, l.quantity);
     return true;
   }
 

@@ -31,7 +31,7 @@ const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : 
 /**
  * The Payment service's HTTP face. The result of a charge or refund arrives on `payments`.
  *   POST /payments                  Idempotency-Key: <orderId>   → 202 {paymentId, replayed}
- *   POST /payments/:orderId/refund  Idempotency-Key: refund:<orderId> → 202 {refundId} | 409 nothing captured
+ *   POST /payments/:orderId/refund  Idempotency-Key: refund:<id>, {amount?} → 202 {refundId, amount} | 409 nothing captured | 422 over-refund
  *   GET  /payments/:orderId         → 200 {paymentId, attempts, captured, refunded} | 404 never charged
  *   GET /admin/stats, GET /admin/ledger, POST /admin/faults (HTTP faults), POST /admin/chaos, GET /healthz
  */
@@ -71,11 +71,17 @@ export function createPaymentApp(service: PaymentService, faults: FaultInjector,
     const found = service.lookup(c.req.param("orderId"));
     return found ? c.json(found) : c.json({ error: "no charge received for this order" }, 404);
   });
-  business.post("/payments/:orderId/refund", (c) => {
+  business.post("/payments/:orderId/refund", async (c) => {
     const orderId = c.req.param("orderId");
-    if (c.req.header("idempotency-key") !== `refund:${orderId}`) return c.json({ error: "Idempotency-Key must be refund:<orderId>" }, 400);
-    const result = service.refund(orderId);
-    return result ? c.json(result, 202) : c.json({ error: "no captured payment for this order" }, 409);
+    const key = c.req.header("idempotency-key") ?? "";
+    // One refund per key: refund:<orderId> (the whole remainder) or refund:<cause> (a partial refund).
+    if (!/^refund:[\x21-\x7E]{1,290}$/.test(key)) return c.json({ error: "Idempotency-Key must be refund:<id>" }, 400);
+    const body = (await c.req.json().catch(() => ({}))) as { amount?: unknown };
+    const amount = typeof body.amount === "string" && /^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$/.test(body.amount) ? body.amount : undefined;
+    const result = service.refund(orderId, key, amount);
+    if (result.kind === "not-captured") return c.json({ error: "no captured payment for this order" }, 409);
+    if (result.kind === "over-refund") return c.json({ error: `refund exceeds what is left (${result.remaining})` }, 422);
+    return c.json({ refundId: result.refundId, amount: result.amount }, 202);
   });
   app.route("/", business);
   return app;

@@ -27,8 +27,24 @@ interface PaymentRecord {
   readonly amount: string;
   readonly attempts: Map<number, Outcome>;
   captured: boolean;
+  /** Everything captured has been given back. */
   refunded: boolean;
+  /** Refund id (the caller's Idempotency-Key) → amount in cents. */
+  readonly refunds: Map<string, number>;
 }
+
+/** "12.34" → 1234: 2-dp decimal strings as exact integer cents (no floats). */
+const cents = (amount: string): number => {
+  const [int = "0", frac = ""] = amount.split(".");
+  return Number(int) * 100 + Number(frac.padEnd(2, "0").slice(0, 2));
+};
+const decimal = (c: number): string => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, "0")}`;
+const refundedCents = (p: PaymentRecord): number => [...p.refunds.values()].reduce((a, b) => a + b, 0);
+
+export type RefundResult =
+  | { readonly kind: "accepted"; readonly refundId: string; readonly amount: string }
+  | { readonly kind: "not-captured" }
+  | { readonly kind: "over-refund"; readonly remaining: string };
 
 export const PAYMENT_SOURCE = "/simulators/payment";
 
@@ -54,7 +70,14 @@ export class PaymentService {
     this.stats.charges++;
     let p = this.#payments.get(input.orderId);
     if (!p) {
-      p = { paymentId: `pay_${input.orderId}`, amount: input.amount, attempts: new Map(), captured: false, refunded: false };
+      p = {
+        paymentId: `pay_${input.orderId}`,
+        amount: input.amount,
+        attempts: new Map(),
+        captured: false,
+        refunded: false,
+        refunds: new Map(),
+      };
       this.#payments.set(input.orderId, p);
     }
     const known = p.captured ? ({ kind: "success" } as const) : p.attempts.get(input.attempt);
@@ -84,32 +107,74 @@ export class PaymentService {
     return { paymentId: p.paymentId, replayed: known !== undefined };
   }
 
-  /** false when there is no captured payment to give back. */
-  refund(orderId: string): { refundId: string } | null {
+  /**
+   * Gives `amount` (default: all that is left) of a captured payment back under `refundId` (the
+   * caller's Idempotency-Key): the same refund id again re-sends the same answer; a refund larger
+   * than what is left is refused (over-refund). `refund:<order id>` is the whole remainder's key
+   * and keeps its historical message id.
+   */
+  refund(orderId: string, refundId: string = `refund:${orderId}`, amount?: string): RefundResult {
     const p = this.#payments.get(orderId);
-    if (!p?.captured) return null;
-    if (!p.refunded) {
-      p.refunded = true;
+    if (!p?.captured) return { kind: "not-captured" };
+    let given = p.refunds.get(refundId);
+    if (given === undefined) {
+      const remaining = cents(p.amount) - refundedCents(p);
+      const asked = amount === undefined ? remaining : cents(amount);
+      if (asked > remaining || asked <= 0) return { kind: "over-refund", remaining: decimal(remaining) };
+      given = asked;
+      p.refunds.set(refundId, given);
+      p.refunded = refundedCents(p) === cents(p.amount);
       this.stats.refunds++;
     }
-    this.#later(() =>
-      this.#o.emitter.emit(
-        answerRecord(PAYMENT_SOURCE, "PaymentRefunded", `pay:${orderId}:refunded`, orderId, { paymentId: p.paymentId, amount: p.amount }),
-      ),
-    );
-    return { refundId: `ref_${orderId}` };
+    const messageId = refundId === `refund:${orderId}` ? `pay:${orderId}:refunded` : `pay:${orderId}:${refundId}`;
+    const answer = { paymentId: p.paymentId, amount: decimal(given), refundId };
+    this.#later(() => this.#o.emitter.emit(answerRecord(PAYMENT_SOURCE, "PaymentRefunded", messageId, orderId, answer)));
+    return { kind: "accepted", refundId, amount: decimal(given) };
   }
 
   /** What the service holds for an order (GET /payments/:orderId), or null when it never saw a charge. */
-  lookup(orderId: string): { paymentId: string; attempts: number[]; captured: boolean; refunded: boolean } | null {
+  lookup(orderId: string): {
+    paymentId: string;
+    attempts: number[];
+    captured: boolean;
+    refunded: boolean;
+    refundedAmount: string;
+    refunds: { refundId: string; amount: string }[];
+  } | null {
     const p = this.#payments.get(orderId);
     if (!p) return null;
-    return { paymentId: p.paymentId, attempts: [...p.attempts.keys()].sort((a, b) => a - b), captured: p.captured, refunded: p.refunded };
+    return {
+      paymentId: p.paymentId,
+      attempts: [...p.attempts.keys()].sort((a, b) => a - b),
+      captured: p.captured,
+      refunded: p.refunded,
+      refundedAmount: decimal(refundedCents(p)),
+      refunds: [...p.refunds].map(([refundId, c]) => ({ refundId, amount: decimal(c) })),
+    };
   }
 
-  /** Per order: captured and refunded flags (the demo checker compares them with the database). */
-  ledger(): { orderId: string; captured: boolean; refunded: boolean; attempts: number }[] {
-    return [...this.#payments].map(([orderId, p]) => ({ orderId, captured: p.captured, refunded: p.refunded, attempts: p.attempts.size }));
+  /**
+   * Per order: captured and refunded flags, amounts and refunds (the demo checker compares them
+   * with the database's ledger). `refunded` = everything captured was given back.
+   */
+  ledger(): {
+    orderId: string;
+    captured: boolean;
+    refunded: boolean;
+    attempts: number;
+    capturedAmount: string;
+    refundedAmount: string;
+    refunds: number;
+  }[] {
+    return [...this.#payments].map(([orderId, p]) => ({
+      orderId,
+      captured: p.captured,
+      refunded: p.refunded,
+      attempts: p.attempts.size,
+      capturedAmount: p.captured ? p.amount : "0.00",
+      refundedAmount: decimal(refundedCents(p)),
+      refunds: p.refunds.size,
+    }));
   }
 
   #capturedAttempt(p: PaymentRecord): number {
