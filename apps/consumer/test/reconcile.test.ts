@@ -195,3 +195,17 @@ describe("payment reconciliation with the payment service's own record", () => {
     expect((await reconcilePayments(deps(), options)).checked).toBe(0);
   });
 });
+
+describe("payment reconciliation under a backlog (the 10 000-order soak)", () => {
+  it("looks at money owed first: refunds outstanding and payments left PENDING come before confirming closed payments", async () => {
+    // Older cancelled orders closed as FAILED that the service has not confirmed yet …
+    for (let i = 0; i < 4; i++)
+      await orderWith({ type: "InventoryReserved" }, { type: "CancelRequested", reason: "user" }, { type: "PaymentAbandoned", attempt: 1 });
+    // … and, newer, a cancelled order whose capture has not been given back.
+    const owed = await orderWith({ type: "InventoryReserved" }, { type: "PaymentSuccess" }, { type: "CancelRequested", reason: "user" });
+    service.charge({ orderId: owed, attempt: 1, amount: "39.98", currency: "INR" });
+    const report = await reconcilePayments(deps(), { ...options, limit: 2 });
+    expect(report.findings.map((f) => f.orderId)).toContain(owed);
+    expect(service.lookup(owed)?.refunded).toBe(true);
+  });
+});

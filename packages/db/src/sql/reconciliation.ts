@@ -6,7 +6,11 @@ import type { Query } from "./query.ts";
  */
 
 /**
- * Orders whose payment may disagree with the payment service, oldest change first. The predicate
+ * Orders whose payment may disagree with the payment service, money owed first, then oldest
+ * change first: refunds outstanding and cancelled payments left PENDING, then live orders waiting
+ * for a result, then cancelled payments closed without the service's word. A run looks at `limit`
+ * orders; ordered by age alone, a backlog of closed payments to confirm (thousands after an outage)
+ * kept a newer refund out of every run (the 10 000-order soak: 38 refunds never made). The predicate
  * matches the partial index `orders_payment_reconcile_idx` (migration 0050).
  * - CANCELLED with payment PENDING (nobody will send its charge) or SUCCEEDED (refund outstanding);
  * - CANCELLED with payment FAILED never confirmed by the service (changed within the lookback);
@@ -22,7 +26,10 @@ export const selectPaymentReconcileCandidates = (changedBefore: Date, changedAft
               OR (status = 'CANCELLED' AND payment_status = 'FAILED' AND payment_checked_at IS NULL AND updated_at > $2)
               OR (status = 'PENDING' AND payment_status = 'PENDING'))
             AND updated_at < $1
-          ORDER BY updated_at
+          ORDER BY CASE WHEN status = 'CANCELLED' AND payment_status IN ('PENDING', 'SUCCEEDED') THEN 0
+                        WHEN status = 'PENDING' THEN 1
+                        ELSE 2 END,
+                   updated_at
           LIMIT $3`,
   values: [changedBefore, changedAfter, limit],
 });

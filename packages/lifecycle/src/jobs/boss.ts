@@ -35,7 +35,10 @@ export function sagaQueues(options: Pick<SagaBossOptions, "retryLimit" | "retryD
   };
   return [
     { name: QUEUES.initiatePayment, options: retry },
-    { name: QUEUES.refundPayment, options: retry },
+    // A refund is money owed: its job keeps trying through any outage (backoff capped at 5 min,
+    // ~3 h in all) instead of giving up after a minute of an open breaker. Reconciliation asks
+    // again beyond that (REFUND_OUTSTANDING).
+    { name: QUEUES.refundPayment, options: { ...retry, retryLimit: Math.max(retry.retryLimit, 40), retryDelayMax: 300 } },
     // One sweep at a time is enough; a missed one is made up by the next.
     { name: QUEUES.pendingDeadline, options: { retryLimit: 0, policy: "singleton" } },
     { name: QUEUES.reconcilePayments, options: { retryLimit: 0, policy: "singleton" } },

@@ -1,4 +1,5 @@
 import type { Pool } from "@orders/db";
+import { AppError } from "@orders/domain";
 import type { Logger } from "@orders/runtime";
 import type { Job, JobWithMetadata, PgBoss } from "pg-boss";
 import { type InitiatePaymentJob, QUEUES, type RefundPaymentJob } from "../follow-ups.ts";
@@ -83,7 +84,7 @@ export async function startSagaWorkers(boss: PgBoss, options: SagaWorkerOptions)
   if (reconcile) {
     await boss.work(QUEUES.reconcilePayments, { pollingIntervalSeconds: 1 }, async () =>
       timed(QUEUES.reconcilePayments, async () => {
-        const report = await reconcilePayments(deps, reconcile.options);
+        const report = await reconcilePayments({ ...deps, payments: failFastLookups(deps.payments) }, reconcile.options);
         reconcile.onReport?.(report);
         if (report.findings.length > 0) {
           options.logger.warn("payment reconciliation found mismatches", { checked: report.checked, findings: report.findings.length });
@@ -111,5 +112,31 @@ export async function startSagaWorkers(boss: PgBoss, options: SagaWorkerOptions)
     await boss.offWork(QUEUES.pendingDeadline, { wait: true });
     if (reconcile) await boss.offWork(QUEUES.reconcilePayments, { wait: true });
     if (retention) await boss.offWork(QUEUES.processedMessagesRetention, { wait: true });
+  };
+}
+
+/**
+ * One reconciliation run stops asking a service that is not answering: after a few lookups in a
+ * row failed, the rest of the run treats the service as unreachable at once instead of waiting out
+ * a timeout per order (a run of hundreds of orders against a slow service took longer than the
+ * outage). Refund calls are not short-cut: each is the repair itself.
+ */
+export function failFastLookups(payments: PaymentClient, maxFailuresInARow = 3): PaymentClient {
+  let failuresInARow = 0;
+  return {
+    ...payments,
+    lookup: async (orderId) => {
+      if (failuresInARow >= maxFailuresInARow) {
+        throw new AppError("DEPENDENCY_UNAVAILABLE", "payment service not answering this run", { retriable: true });
+      }
+      try {
+        const record = await payments.lookup(orderId);
+        failuresInARow = 0;
+        return record;
+      } catch (error) {
+        failuresInARow++;
+        throw error;
+      }
+    },
   };
 }
