@@ -127,3 +127,17 @@ export async function outstandingRefundsBefore(db: Queryable, before: Date, limi
   const { rows } = await run(db, sql.selectOutstandingRefunds(before, limit));
   return rows as OutstandingRefundRow[];
 }
+
+export interface LedgerSums {
+  readonly orderId: string;
+  readonly captured: string;
+  readonly refunded: string;
+  readonly refundRequested: string;
+}
+
+/** Per order: captured, refund requested and refund settled sums of the ledger. */
+export async function ledgerSums(db: Queryable, orderIds: readonly string[]): Promise<LedgerSums[]> {
+  if (orderIds.length === 0) return [];
+  const { rows } = await run(db, sql.selectLedgerSums(orderIds));
+  return rows as LedgerSums[];
+}

@@ -1,9 +1,9 @@
 import { activityCounters, type Pool } from "@orders/db";
 import { type CheckReport, checkSystem } from "./checker.ts";
-import type { InventoryLedger } from "./money-check.ts";
+import type { InventoryLedger, PaymentLedgerEntry } from "./money-check.ts";
 import type { Stack } from "./stack.ts";
 
-export type LedgerEntry = { orderId: string; captured: boolean; refunded: boolean };
+export type LedgerEntry = PaymentLedgerEntry;
 
 /** The payment simulator's per-order ledger (what it captured and refunded). */
 export async function fetchPaymentLedger(paymentUrl: string): Promise<LedgerEntry[]> {

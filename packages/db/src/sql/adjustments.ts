@@ -193,3 +193,15 @@ export const selectOutstandingRefunds = (before: Date, limit: number): Query => 
           LIMIT $2`,
   values: [before, limit],
 });
+
+/** Captured and settled-refund sums per order (the end-to-end checker compares them with the payment service). */
+export const selectLedgerSums = (orderIds: readonly string[]): Query => ({
+  name: "adjustments.ledger_sums",
+  text: `SELECT o.id AS "orderId",
+                COALESCE(sum(l.amount) FILTER (WHERE l.kind = 'CAPTURE'), 0)::numeric(14,2)::text AS captured,
+                COALESCE(sum(l.amount) FILTER (WHERE l.kind = 'REFUND_SETTLED'), 0)::numeric(14,2)::text AS refunded,
+                COALESCE(sum(l.amount) FILTER (WHERE l.kind = 'REFUND_REQUESTED'), 0)::numeric(14,2)::text AS "refundRequested"
+           FROM orders o LEFT JOIN order_ledger l ON l.order_id = o.id
+          WHERE o.id = ANY($1::uuid[]) GROUP BY o.id`,
+  values: [orderIds],
+});

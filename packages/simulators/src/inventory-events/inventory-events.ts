@@ -20,7 +20,7 @@ export interface InventoryEventsOptions {
   readonly health?: () => { readonly down: boolean; readonly delayMs: number };
 }
 
-/** Per order, what the Inventory service did with it and the lines it held (GET /admin/ledger). */
+/** Per order, what the Inventory service did with it and the lines it holds (after partial releases; GET /admin/ledger). */
 export interface InventoryLedgerEntry {
   readonly orderId: string;
   readonly hold: Hold;
@@ -29,6 +29,8 @@ export interface InventoryLedgerEntry {
   readonly releasedUnits: number;
   /** Returned units put back in stock. */
   readonly restockedUnits: number;
+  /** Returned units put back in stock, per product. */
+  readonly restocked: readonly { readonly productId: string; readonly quantity: number }[];
 }
 
 export type Hold = "reserved" | "failed" | "silent" | "released";
@@ -48,6 +50,7 @@ export class InventoryEvents {
   readonly #lines = new Map<string, readonly { productId: string; quantity: number }[]>();
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #partial = new Map<string, { released: number; restocked: number }>();
+  readonly #restocked = new Map<string, Map<string, number>>();
   stats = { reserved: 0, failed: 0, released: 0, silent: 0, partialReleases: 0, restocks: 0 };
 
   constructor(options: InventoryEventsOptions) {
@@ -102,6 +105,7 @@ export class InventoryEvents {
       lines: this.#lines.get(orderId) ?? [],
       releasedUnits: this.#partial.get(orderId)?.released ?? 0,
       restockedUnits: this.#partial.get(orderId)?.restocked ?? 0,
+      restocked: [...(this.#restocked.get(orderId) ?? [])].map(([productId, quantity]) => ({ productId, quantity })),
     }));
   }
 
@@ -115,6 +119,15 @@ export class InventoryEvents {
   #onLinesCancelled(orderId: string, eventId: string, lines: readonly { productId: string; quantity: number }[]): void {
     if (this.#holds.get(orderId) !== "reserved" || eventId === "") return;
     if (this.#o.store.releaseUnits(orderId, eventId, lines)) {
+      // The ledger's lines are what the order still holds.
+      const held = this.#lines.get(orderId) ?? [];
+      this.#lines.set(
+        orderId,
+        held.map((h) => ({
+          ...h,
+          quantity: h.quantity - Math.min(h.quantity, lines.find((l) => l.productId === h.productId)?.quantity ?? 0),
+        })),
+      );
       this.stats.partialReleases++;
       this.#count(
         orderId,
@@ -128,6 +141,9 @@ export class InventoryEvents {
   #onReturnReceived(orderId: string, restockId: string, lines: readonly { productId: string; quantity: number }[]): void {
     if (lines.length === 0) return;
     if (this.#o.store.restock(restockId, lines)) {
+      const per = this.#restocked.get(orderId) ?? new Map<string, number>();
+      for (const l of lines) per.set(l.productId, (per.get(l.productId) ?? 0) + l.quantity);
+      this.#restocked.set(orderId, per);
       this.stats.restocks++;
       this.#count(
         orderId,
