@@ -6,16 +6,21 @@ export interface DemoArgs {
   readonly consumers: number;
   readonly chaos: boolean;
   readonly cancelRate: number;
+  readonly partialCancelRate: number;
+  readonly returnRate: number;
   readonly timeoutSeconds: number;
   readonly keepLogs: boolean;
 }
 
-const HELP = `usage: npm run demo -- [--orders N] [--concurrency N] [--consumers N] [--no-chaos] [--cancel-rate 0..1] [--timeout S]
+const HELP = `usage: npm run demo -- [--orders N] [--concurrency N] [--consumers N] [--no-chaos] [--cancel-rate 0..1]
+                     [--partial-cancel-rate 0..1] [--return-rate 0..1] [--timeout S]
   --orders       orders to place (default 300)
   --concurrency  parallel API clients (default 8)
   --consumers    consumer instances in the group (default 2)
   --no-chaos     simulators send each answer once, in order (default: 10 % duplicates, reordering)
   --cancel-rate  share of orders the users cancel (default 0.05)
+  --partial-cancel-rate  share of orders with one unit cancelled once confirmed (default 0.05)
+  --return-rate  share of delivered orders returned: full, partial or damaged in turn (default 0.1)
   --timeout      give up after S seconds (default 600)`;
 
 export function parseDemoArgs(argv: string[]): DemoArgs {
@@ -27,6 +32,8 @@ export function parseDemoArgs(argv: string[]): DemoArgs {
       consumers: { type: "string", default: "2" },
       "no-chaos": { type: "boolean", default: false },
       "cancel-rate": { type: "string", default: "0.05" },
+      "partial-cancel-rate": { type: "string", default: "0.05" },
+      "return-rate": { type: "string", default: "0.1" },
       timeout: { type: "string", default: "600" },
       "keep-logs": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -50,6 +57,8 @@ export function parseDemoArgs(argv: string[]): DemoArgs {
     consumers: Math.floor(num("consumers", values.consumers, 1, 8)),
     chaos: !values["no-chaos"],
     cancelRate: num("cancel-rate", values["cancel-rate"], 0, 1),
+    partialCancelRate: num("partial-cancel-rate", values["partial-cancel-rate"], 0, 1),
+    returnRate: num("return-rate", values["return-rate"], 0, 1),
     timeoutSeconds: num("timeout", values.timeout, 10, 86_400),
     keepLogs: values["keep-logs"],
   };

@@ -1,11 +1,16 @@
 import { rm } from "node:fs/promises";
 import {
+  cancelOneUnit,
   cancelOrder,
   checkStack,
+  deliveredOrders,
   loadStackEnv,
   type PlacedOrder,
   placeOrders,
   progress,
+  type ReturnKind,
+  refundFigures,
+  returnOrder,
   type Stack,
   type StackEnv,
   startStack,
@@ -69,6 +74,7 @@ try {
 
   const placed: PlacedOrder[] = [];
   const cancels: Promise<number>[] = [];
+  const partials: Promise<number | null>[] = [];
   const loadStart = Date.now();
   const load = placeOrders({
     apiUrl: s.apiUrl,
@@ -81,6 +87,9 @@ try {
       if (Math.random() < args.cancelRate) {
         const delay = Math.random() < 0.5 ? 0 : 300 + Math.random() * 1_500;
         cancels.push(new Promise((r) => setTimeout(r, delay)).then(() => cancelOrder(s.apiUrl, s.jwtSecret, o)));
+      } else if (Math.random() < args.partialCancelRate) {
+        // Others drop one unit once the order is confirmed (partial cancellation, refund of its share).
+        partials.push(cancelOneUnit(s.apiUrl, s.jwtSecret, o));
       }
     },
   });
@@ -112,12 +121,47 @@ try {
   const seconds = (Date.now() - loadStart) / 1000;
   out(`[${elapsed()}s] every order is final after ${seconds.toFixed(1)} s (${(args.orders / seconds).toFixed(0)} orders/s end to end)`);
 
+  const partialStatuses = await Promise.all(partials);
+
+  // Returns: a share of the delivered orders comes back — in full, one unit, or one unit damaged.
+  const toReturn = (await deliveredOrders(s.pool, placed)).filter(() => Math.random() < args.returnRate);
+  const kinds: ReturnKind[] = ["full", "partial", "damaged"];
+  const returns: { kind: ReturnKind; request: number; receipt: number }[] = [];
+  for (let i = 0; i < toReturn.length; i += args.concurrency) {
+    const batch = toReturn.slice(i, i + args.concurrency);
+    returns.push(
+      ...(await Promise.all(
+        batch.map(async (o, j) => {
+          const kind = kinds[(i + j) % kinds.length] as ReturnKind;
+          return { kind, ...(await returnOrder(s.apiUrl, s.jwtSecret, o, kind)) };
+        }),
+      )),
+    );
+  }
+  if (toReturn.length > 0) out(`[${elapsed()}s] ${returns.filter((r) => r.receipt === 200).length} returns received by the warehouse`);
+  // Every refund the ledger asked for settles at the payment service (or the run fails).
+  const refundDeadline = Date.now() + 120_000;
+  let refunds = await refundFigures(
+    s.pool,
+    placed.map((p) => p.id),
+  );
+  while (refunds.outstanding > 0 && Date.now() < refundDeadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    refunds = await refundFigures(
+      s.pool,
+      placed.map((p) => p.id),
+    );
+  }
+
   // Let in-flight duplicates (chaos) drain and the last events go out before reading the topics.
   await waitUntilQuiet(s.pool);
   out(`[${elapsed()}s] checking: database + topics …`);
+  // money: the payment simulator's captures and refunds and the inventory simulator's stock
+  // (holds, partial releases, restocks) against the database's ledger and lines.
   const report = await checkStack(
     s,
     placed.map((p) => p.id),
+    { money: true },
   );
   const f = report.figures;
   out("");
@@ -132,10 +176,20 @@ try {
     `consumed records         ${f.consumed_records}   (distinct ${f.distinct_messages}, duplicates delivered ${f.duplicate_deliveries}, dead-lettered ${f.dead_lettered})`,
   );
   out(`lost messages            ${f.lost_messages}`);
-  out(`payments captured        ${f.payments_captured ?? 0}   (refunded ${f.payments_refunded ?? 0})`);
+  out(
+    `partial cancellations    ${partialStatuses.filter((c) => c === 200).length}   (refused as too late: ${partialStatuses.filter((c) => c === 409).length})`,
+  );
+  out(
+    `returns                  ${returns.filter((r) => r.request === 201).length}   (${kinds.map((k) => `${k} ${returns.filter((r) => r.kind === k && r.receipt === 200).length}`).join(", ")}; refused: ${returns.filter((r) => r.request !== 201).length})`,
+  );
+  out(
+    `refunds (ledger)         ${refunds.settled} orders settled of ${refunds.requested}   (refunded ${refunds.amount}; outstanding ${refunds.outstanding})`,
+  );
+  out(`payments captured        ${f.payments_captured ?? 0}   (refunded in full ${f.payments_refunded ?? 0})`);
   out(`end-to-end throughput    ${(args.orders / seconds).toFixed(1)} orders/s`);
-  out(`checker                  ${report.ok ? "PASSED: nothing lost, nothing applied twice" : "FAILED"}`);
+  out(`checker                  ${report.ok ? "PASSED: nothing lost, nothing applied twice, money and stock conserved" : "FAILED"}`);
   for (const p of report.problems) out(`  ✗ ${p}`);
+  for (const v of report.violations.slice(0, 20)) out(`  ✗ ${v.orderId ?? "-"} ${v.kind}: ${v.detail}`);
   exitCode = report.ok ? 0 : 1;
 } catch (error) {
   out(`demo failed: ${(error as Error).message}`);

@@ -5,5 +5,6 @@ export * from "./jwt.ts";
 export * from "./load.ts";
 export * from "./money-check.ts";
 export * from "./processes.ts";
+export * from "./returns.ts";
 export * from "./stack.ts";
 export * from "./verify.ts";
