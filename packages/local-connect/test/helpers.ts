@@ -1,6 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { createOrder, sql, withTransaction } from "@orders/db";
-import { type NewOrder, ORDER_AGGREGATE, orderCancelledPayload, orderConfirmedPayload, parseMoney, uuidv7 } from "@orders/domain";
+import {
+  adjustmentPayload,
+  type NewOrder,
+  ORDER_AGGREGATE,
+  orderCancelledPayload,
+  orderConfirmedPayload,
+  parseMoney,
+  uuidv7,
+} from "@orders/domain";
 import { createKafka, createRecordSender, ensureTopics, type OutboxEventSource } from "@orders/kafka";
 import { createPublisher, drainBatch } from "@orders/outbox-relay";
 import { buildCallPolicy, createLogger } from "@orders/runtime";
@@ -101,7 +109,7 @@ export async function writeOrderEvents(pool: pg.Pool, i: number, source = "/orde
   const order = newOrder(i);
   const traceparent = i % 2 === 0 ? TRACEPARENT : null;
   await createOrder(pool, order, { source, traceparent, causedBy: `request-${i}` });
-  const follow = async (type: "OrderConfirmed" | "OrderCancelled", payload: unknown) =>
+  const follow = async (type: string, payload: unknown) =>
     withTransaction(pool, async (client) => {
       const q = sql.insertOutboxEvent({
         id: uuidv7(),
@@ -123,6 +131,35 @@ export async function writeOrderEvents(pool: pg.Pool, i: number, source = "/orde
     );
   if (i % 3 !== 0)
     await follow("OrderCancelled", orderCancelledPayload({ id: order.id, userId: order.userId }, "changed my mind", i % 3 === 1, at));
+  // Issue 13's events (nested arrays, a null field) through the same outbox: a partial cancel and
+  // its refund on confirmed orders, a return receipt on some.
+  if (i % 3 === 0) {
+    const o = { id: order.id, userId: order.userId, currency: "EUR" };
+    const lines = [{ productId: "p-1", quantity: 1 }];
+    await follow(
+      "OrderLinesCancelled",
+      adjustmentPayload(o, { type: "OrderLinesCancelled", lines, amount: parseMoney("19.95"), reason: "one less" }, at),
+    );
+    await follow(
+      "RefundRequested",
+      adjustmentPayload(o, { type: "RefundRequested", refundId: `refund:c-${i}`, amount: parseMoney("19.95"), reason: "cancelled" }, at),
+    );
+    if (i % 2 === 0)
+      await follow(
+        "ReturnReceived",
+        adjustmentPayload(
+          o,
+          {
+            type: "ReturnReceived",
+            returnId: uuidv7(),
+            lines: [{ productId: "p-1", received: 0, damaged: 1 }],
+            restock: [],
+            restockId: null,
+          },
+          at,
+        ),
+      );
+  }
   return order.id;
 }
 
