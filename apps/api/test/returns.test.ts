@@ -227,3 +227,22 @@ describe("returns and receipts", () => {
     expect(missing.status).toBe(404);
   });
 });
+
+describe("the timeline customers read", () => {
+  it("shows each applied step but not the writer's skip diagnostics, which stay for admins", async () => {
+    const id = await paidOrder();
+    // A late, illegal result: recorded as a skip in the timeline.
+    await advance(id, { type: "InventoryReserved" });
+    await h.call("POST", `/api/orders/${id}/cancellations`, {
+      token: alice,
+      key: `tl-${id}`,
+      body: { lines: [{ productId: "abc", quantity: 1 }], reason: "r" },
+    });
+    const mine = await h.call("GET", `/api/orders/${id}`, { token: alice });
+    const reasons = mine.json.timeline.map((t: { reason: string }) => t.reason);
+    expect(reasons.some((r: string) => r.startsWith("skipped "))).toBe(false);
+    expect(reasons.some((r: string) => r.startsWith("cancelled units: 1×abc"))).toBe(true);
+    const adminView = await h.call("GET", `/api/orders/${id}`, { token: admin });
+    expect(adminView.json.timeline.some((t: { reason: string }) => t.reason.startsWith("skipped InventoryReserved"))).toBe(true);
+  });
+});

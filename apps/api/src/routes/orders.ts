@@ -12,6 +12,7 @@ import {
   CancellationRequestSchema,
   IdempotencyKeySchema,
   OrderIdParamSchema,
+  type OrderView,
   ReceiptRequestSchema,
   ReturnIdParamSchema,
   ReturnRequestSchema,
@@ -38,6 +39,13 @@ const param = <S extends v.GenericSchema>(schema: S, value: string | undefined, 
     issues: toFieldIssues(r.issues).map((i) => ({ pointer: `/${name}`, detail: i.detail })),
   });
 };
+
+/**
+ * What a customer reads of the timeline: every applied step, without the writer's internal skip
+ * diagnostics (`skipped <Type>: <REASON> (…)`), which stay for admins (issue 13).
+ */
+const forViewer = (view: OrderView, user: { admin: boolean }): OrderView =>
+  user.admin ? view : { ...view, timeline: view.timeline.filter((t) => !t.reason.startsWith("skipped ")) };
 
 /** Cursors are opaque: base64url of the last id of the previous page. */
 const encodeCursor = (id: string) => Buffer.from(id, "utf8").toString("base64url");
@@ -112,7 +120,7 @@ export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
     const order = await getOrderDetail(deps.pool, id.toLowerCase());
     // Another user's order is indistinguishable from a missing one (no IDOR oracle).
     if (!order || (!user.admin && order.userId !== user.id)) throw new AppError("NOT_FOUND", "order not found");
-    return c.json(toOrderView(order));
+    return c.json(forViewer(toOrderView(order), user));
   });
 
   app.get("/", async (c) => {
@@ -141,7 +149,7 @@ export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
       requestId: c.get("requestId"),
       traceparent: c.req.header("traceparent") ?? null,
     });
-    return c.json(view);
+    return c.json(forViewer(view, c.get("user")));
   });
 
   // ---- partial cancellations, returns and receipts (issue 13) ---------------------------------
