@@ -3,6 +3,7 @@ import { type CheckReport, progress } from "../checker.ts";
 import { cancelOrder, type PlacedOrder, placeOrdersResilient } from "../load.ts";
 import type { Violation } from "../money-check.ts";
 import type { ManagedProcess } from "../processes.ts";
+import { cancelOneUnit, deliveredOrders, type ReturnKind, refundFigures, returnOrder } from "../returns.ts";
 import { type Stack, startStack } from "../stack.ts";
 import { checkStack, waitUntilQuiet } from "../verify.ts";
 import { type FaultTargets, type InjectedFault, injectFault, restartUntilUp } from "./injector.ts";
@@ -22,6 +23,10 @@ export interface FaultRunOptions {
   readonly openTransactionMs?: readonly [number, number];
   /** Every n-th placed order is cancelled by its user (default 25). */
   readonly cancelEvery?: number;
+  /** Every n-th placed order gets one unit cancelled once confirmed, during the faults (issue 13). */
+  readonly partialCancelEvery?: number;
+  /** Every n-th delivered order is returned (full, partial, damaged in turn) once the load settled. */
+  readonly returnEvery?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -189,6 +194,7 @@ async function measure(
 
   const cancels: Promise<unknown>[] = [];
   const cancelEvery = options.cancelEvery ?? 25;
+  const partialCancelEvery = options.partialCancelEvery ?? 30;
   let placedCount = 0;
   const ticker = setInterval(() => log(`[faults] ${clock.stamp()} placed ${placedCount}/${options.orders}`), 15_000);
   const load = await placeOrdersResilient({
@@ -202,6 +208,8 @@ async function measure(
     onPlaced: (o) => {
       placedCount++;
       if (placedCount % cancelEvery === 0) cancels.push(cancelWithRetry(stack, o));
+      else if (placedCount % partialCancelEvery === 0)
+        cancels.push(retryApi(stack, (url) => cancelOneUnit(url, stack.jwtSecret, o, 60_000)));
     },
   }).finally(() => clearInterval(ticker));
   const loadMs = since() - clock.startMs;
@@ -233,6 +241,16 @@ async function measure(
     }
     await sleep(2_000);
   }
+  // Returns of delivered orders (issue 13), then every ledger refund must settle at the service.
+  const returnEvery = options.returnEvery ?? 20;
+  const kinds: ReturnKind[] = ["full", "partial", "damaged"];
+  const toReturn = (await deliveredOrders(stack.pool, load.placed)).filter((_, i) => i % returnEvery === 0);
+  await Promise.all(
+    toReturn.map((o, i) => retryApi(stack, (url) => returnOrder(url, stack.jwtSecret, o, kinds[i % kinds.length] as ReturnKind))),
+  );
+  const refundDeadline = Date.now() + 120_000;
+  while ((await refundFigures(stack.pool, ids)).outstanding > 0 && Date.now() < refundDeadline) await sleep(1_000);
+  log(`[faults] ${clock.stamp()} ${toReturn.length} returns; refunds ${JSON.stringify(await refundFigures(stack.pool, ids))}`);
   await waitUntilQuiet(stack.pool, 3_000, 30_000);
   const settleMs = since() - clock.startMs - faultsMs;
   log(`[faults] ${clock.stamp()} ${settled}/${ids.length} settled; checking`);
@@ -286,6 +304,20 @@ async function cancelWithRetry(stack: Stack, order: PlacedOrder): Promise<void> 
     if (status === 200 || status === 409) return;
     await sleep(1_000);
   }
+}
+
+/** An API call sent to the live apis in turn until one answers (an api may be down), for up to 3 minutes. */
+async function retryApi<T>(stack: Stack, fn: (apiUrl: string) => Promise<T>): Promise<T | null> {
+  const deadline = Date.now() + 180_000;
+  for (let i = 0; Date.now() < deadline; i++) {
+    const urls = stack.apiUrls;
+    try {
+      return await fn(urls[i % urls.length] as string);
+    } catch {
+      await sleep(1_000);
+    }
+  }
+  return null;
 }
 
 /** A short, greppable summary of a run: seed, timings, faults, violations by kind. */
