@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import type { AdjustEvent } from "./adjustments/decide-adjustment.ts";
+import type { AdjustEvent } from "./adjustments/types.ts";
 import type { LifecycleEvent } from "./lifecycle/decide.ts";
 import type { Money } from "./money.ts";
 import { isStorableText } from "./schemas/common.ts";

@@ -1,7 +1,7 @@
 import { compareMoney, type Money } from "../money.ts";
-import type { AdjustmentState, ReturnRecord } from "./decide-adjustment.ts";
 import { type LedgerEntry, type MoneySummary, summariseLedger } from "./ledger.ts";
 import type { OrderLine } from "./lines.ts";
+import type { AdjustmentState, ReturnRecord } from "./types.ts";
 
 /** Money status, derived from the ledger only (never stored). */
 export const MONEY_STATUSES = ["NOT_CAPTURED", "CAPTURED", "REFUND_PENDING", "PARTIALLY_REFUNDED", "REFUNDED"] as const;

@@ -4,3 +4,4 @@ export * from "./ledger.ts";
 export * from "./lines.ts";
 export * from "./payloads.ts";
 export * from "./policy.ts";
+export * from "./types.ts";

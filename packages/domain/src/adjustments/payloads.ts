@@ -1,4 +1,4 @@
-import type { AdjustmentEmit } from "./decide-adjustment.ts";
+import type { AdjustmentEmit } from "./types.ts";
 
 /** The outbox payload of an adjustment event (schemas/adjustment-events.ts). */
 export function adjustmentPayload(
