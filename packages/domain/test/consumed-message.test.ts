@@ -28,3 +28,40 @@ describe("parseConsumedRecord", () => {
     expect(parseConsumedRecord(record)).toMatchObject({ ok: false, reason });
   });
 });
+
+describe("issue 13: refunds and restocks to the adjustment rules", () => {
+  const parse = (ceType: string, ceId: string, body: Record<string, unknown>) =>
+    parseConsumedRecord({ ceType, ceId, value: JSON.stringify({ orderId, ...body }) });
+
+  it("a PaymentRefunded without a refund id, or with the whole refund's, stays the lifecycle's", () => {
+    expect(parse("PaymentRefunded", "p-1", { paymentId: "pay", amount: "10.00" })).toMatchObject({
+      ok: true,
+      message: { event: { type: "PaymentRefunded" } },
+    });
+    expect(parse("PaymentRefunded", "p-2", { paymentId: "pay", amount: "10.00", refundId: `refund:${orderId}` })).toMatchObject({
+      ok: true,
+      message: { event: { type: "PaymentRefunded" } },
+    });
+  });
+
+  it("a partial refund's PaymentRefunded settles that refund; an InventoryRestocked is the restock (its id the cause)", () => {
+    expect(parse("PaymentRefunded", "p-3", { paymentId: "pay", amount: "4.50", refundId: "refund:cancellation:1" })).toMatchObject({
+      ok: true,
+      message: {
+        event: { type: "Adjust", command: { type: "RefundSettled", id: "p-3", refundId: "refund:cancellation:1", amount: "4.50" } },
+      },
+    });
+    expect(
+      parse("InventoryRestocked", "inv-1", { restockId: "restock:receipt:1", lines: [{ productId: "abc", quantity: 2 }] }),
+    ).toMatchObject({
+      ok: true,
+      message: {
+        event: { type: "Adjust", command: { type: "StockRestocked", id: "restock:receipt:1", lines: [{ productId: "abc", quantity: 2 }] } },
+      },
+    });
+    expect(parse("InventoryRestocked", "inv-2", { restockId: "restock:receipt:1", lines: [] })).toMatchObject({
+      ok: false,
+      reason: "SCHEMA_INVALID",
+    });
+  });
+});
