@@ -1,22 +1,6 @@
-import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describeEnvDocumented } from "@orders/testkit/config-docs";
 import { ApiConfigSchema } from "../src/config.ts";
 
-/* Every variable apps/api reads is documented in .env.example and docs/configuration.md. */
-const root = new URL("../../../", import.meta.url);
-const read = (path: string) => readFileSync(new URL(path, root), "utf8");
-
-describe("API configuration documentation", () => {
-  const keys = Object.keys(ApiConfigSchema.pipe[0].entries);
-
-  it("names every variable of the config schema in .env.example", () => {
-    const example = new Set([...read(".env.example").matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
-    expect(keys.filter((k) => !example.has(k))).toEqual([]);
-  });
-
-  it("names every variable of the config schema in docs/configuration.md", () => {
-    const docs = read("docs/configuration.md");
-    // DATABASE_*_TIMEOUT_MS are documented one by one; every other key as `KEY`.
-    expect(keys.filter((k) => !docs.includes(`\`${k}\``))).toEqual([]);
-  });
-});
+/* Every variable apps/api reads is documented in .env.example and docs/configuration.md
+   (DATABASE_*_TIMEOUT_MS one by one; every other key as `KEY`). */
+describeEnvDocumented("API configuration documentation", Object.keys(ApiConfigSchema.pipe[0].entries));
