@@ -12,7 +12,14 @@ import { applyEvents, type JobQueue } from "@orders/lifecycle";
 import type { Logger } from "@orders/runtime";
 import type { AuthUser } from "../env.ts";
 import type { OrderLinesView, ReturnView } from "../schemas.ts";
-import { beginIdempotent, type IdempotencySettings, releaseKey, requestFingerprint, type StoredResponse } from "./idempotency.ts";
+import {
+  beginIdempotent,
+  failClaimedRequest,
+  type IdempotencySettings,
+  LeaseLost,
+  requestFingerprint,
+  type StoredResponse,
+} from "./idempotency.ts";
 
 /** processed_messages name of the API's cancellations, returns and receipts. */
 export const API_ADJUST_CONSUMER = "api-adjust";
@@ -58,8 +65,6 @@ function refusalError(reason: string, note: string): AppError {
       return new AppError("INVALID_ADJUSTMENT", `${reason}: ${note}`);
   }
 }
-
-class LeaseLost extends Error {}
 
 /**
  * A partial cancellation, return request or receipt: claim the Idempotency-Key (as create-order
@@ -112,13 +117,7 @@ export async function adjustOrderIdempotently(
     });
     return { ...response, replayed: false };
   } catch (error) {
-    if (error instanceof LeaseLost) {
-      throw new AppError("IDEMPOTENCY_KEY_IN_FLIGHT", "a request with this Idempotency-Key took over after this one stalled");
-    }
-    await releaseKey(deps.pool, scope, begin.leaseToken).catch((releaseError: unknown) =>
-      deps.logger.warn("could not release idempotency key; it frees itself when the lease expires", { err: releaseError }),
-    );
-    throw error;
+    return await failClaimedRequest(error, deps, scope, begin.leaseToken);
   }
 }
 

@@ -3,7 +3,14 @@ import { AppError, type CreateOrderRequest, type NewOrder, uuidv7 } from "@order
 import type { Logger } from "@orders/runtime";
 import type { AuthUser } from "../env.ts";
 import type { InventoryClient } from "../inventory-client.ts";
-import { beginIdempotent, type IdempotencySettings, releaseKey, requestFingerprint, type StoredResponse } from "./idempotency.ts";
+import {
+  beginIdempotent,
+  failClaimedRequest,
+  type IdempotencySettings,
+  LeaseLost,
+  requestFingerprint,
+  type StoredResponse,
+} from "./idempotency.ts";
 import { toOrderView } from "./order-view.ts";
 
 export interface CreateOrderDeps {
@@ -23,8 +30,6 @@ export interface CreateOrderInput {
 }
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-
-class LeaseLost extends Error {}
 
 /**
  * POST /api/orders, in three steps so that no database transaction spans the network call:
@@ -75,14 +80,6 @@ export async function createOrderIdempotently(
     if (!created) throw new LeaseLost();
     return { ...response, replayed: false };
   } catch (error) {
-    if (error instanceof LeaseLost) {
-      // Our lease ran out and another request took the key over: it owns the outcome.
-      throw new AppError("IDEMPOTENCY_KEY_IN_FLIGHT", "a request with this Idempotency-Key took over after this one stalled");
-    }
-    // Nothing was written: give the key back so that the client's retry is not blocked.
-    await releaseKey(deps.pool, scope, begin.leaseToken).catch((releaseError: unknown) =>
-      deps.logger.warn("could not release idempotency key; it frees itself when the lease expires", { err: releaseError }),
-    );
-    throw error;
+    return await failClaimedRequest(error, deps, scope, begin.leaseToken);
   }
 }

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { claimIdempotencyKey, type Pool, releaseIdempotencyKey } from "@orders/db";
 import { AppError } from "@orders/domain";
+import type { Logger } from "@orders/runtime";
 import { withHeaders } from "../middleware/problem.ts";
 
 export interface IdempotencySettings {
@@ -78,3 +79,28 @@ export async function beginIdempotent(pool: Pool, scope: KeyScope, fingerprint: 
 /** A request that failed without effect gives its key back, so the client's retry starts afresh. */
 export const releaseKey = (pool: Pool, scope: KeyScope, leaseToken: string) =>
   releaseIdempotencyKey(pool, scope.userId, scope.key, leaseToken);
+
+/** Thrown when completing the key finds the lease no longer ours. */
+export class LeaseLost extends Error {}
+
+/**
+ * The failure path of an idempotent request after its key was claimed: a lost lease means
+ * another request took the key over and owns the outcome (409); any other error wrote nothing,
+ * so the key is given back (best effort) and the error rethrown.
+ */
+export async function failClaimedRequest(
+  error: unknown,
+  deps: { readonly pool: Pool; readonly logger: Logger },
+  scope: KeyScope,
+  leaseToken: string,
+): Promise<never> {
+  if (error instanceof LeaseLost) {
+    // Our lease ran out and another request took the key over: it owns the outcome.
+    throw new AppError("IDEMPOTENCY_KEY_IN_FLIGHT", "a request with this Idempotency-Key took over after this one stalled");
+  }
+  // Nothing was written: give the key back so that the client's retry is not blocked.
+  await releaseKey(deps.pool, scope, leaseToken).catch((releaseError: unknown) =>
+    deps.logger.warn("could not release idempotency key; it frees itself when the lease expires", { err: releaseError }),
+  );
+  throw error;
+}
