@@ -1,6 +1,7 @@
 import { withTransaction } from "@orders/db";
 import type { LifecycleEvent } from "@orders/domain";
-import { applyEvents, type JobQueue } from "@orders/lifecycle";
+import { applyEvents } from "@orders/lifecycle";
+import { recordingJobQueue } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, orderBody } from "./support/harness.ts";
 import { adminToken, token } from "./support/tokens.ts";
@@ -14,13 +15,8 @@ let h: Harness;
 let alice: string;
 let bob: string;
 let admin: string;
-const jobs: { queue: string; data: Record<string, unknown> }[] = [];
-const recorder: JobQueue = {
-  insert: async (queue, list) => {
-    for (const j of list) jobs.push({ queue, data: j.data as Record<string, unknown> });
-    return null;
-  },
-};
+/** Jobs the writer inserted, as pg-boss would receive them. */
+const { jobs, queue: recorder } = recordingJobQueue();
 
 beforeAll(async () => {
   h = await createHarness({ label: "returns", deps: { jobs: recorder } });

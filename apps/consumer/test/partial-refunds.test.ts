@@ -3,10 +3,10 @@ import { serve } from "@hono/node-server";
 import { withTransaction } from "@orders/db";
 import { type AdjustmentCommand, type LifecycleEvent, parseConsumedRecord, parseMoney, uuidv7 } from "@orders/domain";
 import type { OutgoingRecord } from "@orders/kafka";
-import { type ApplyOptions, applyEvents, httpPaymentClient, type JobQueue, reconcilePayments, refundPayment } from "@orders/lifecycle";
+import { type ApplyOptions, applyEvents, httpPaymentClient, reconcilePayments, refundPayment } from "@orders/lifecycle";
 import { buildCallPolicy, createLogger } from "@orders/runtime";
 import { type ChaosEmitter, createPaymentApp, FaultInjector, PaymentService } from "@orders/simulators";
-import { freshDatabase, placeOrder, type TestDatabase } from "@orders/testkit";
+import { freshDatabase, placeOrder, recordingJobQueue, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /*
@@ -35,13 +35,8 @@ const policy = buildCallPolicy({
   breakerThreshold: 1_000,
   halfOpenAfterMs: 1_000,
 }).policy;
-const jobs: { queue: string; data: Record<string, unknown> }[] = [];
-const recorder: JobQueue = {
-  insert: async (queue, list) => {
-    for (const j of list) jobs.push({ queue, data: j.data as Record<string, unknown> });
-    return null;
-  },
-};
+/** Jobs the writer inserted, as pg-boss would receive them. */
+const { jobs, queue: recorder } = recordingJobQueue();
 
 beforeAll(async () => {
   db = await freshDatabase("partial_refunds");

@@ -1,8 +1,8 @@
 import { withTransaction } from "@orders/db";
 import { type AdjustmentCommand, type LifecycleEvent, parseMoney, uuidv7 } from "@orders/domain";
-import { freshDatabase, placeOrder as place, type TestDatabase } from "@orders/testkit";
+import { freshDatabase, placeOrder as place, recordingJobQueue, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApplyOptions, applyEvents, type IncomingEvent, type JobQueue } from "../src/index.ts";
+import { type ApplyOptions, applyEvents, type IncomingEvent } from "../src/index.ts";
 
 /*
  * The one writer applies partial cancellations, returns, receipts, refund settlements and restocks
@@ -16,13 +16,8 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
-const jobs: { queue: string; data: Record<string, unknown> }[] = [];
-const recorder: JobQueue = {
-  insert: async (queue, list) => {
-    for (const j of list) jobs.push({ queue, data: j.data as Record<string, unknown> });
-    return null;
-  },
-};
+/** Jobs the writer inserted, as pg-boss would receive them. */
+const { jobs, queue: recorder } = recordingJobQueue();
 const options: ApplyOptions = { consumer: "test", source: "/order-service/test", decision: { maxPaymentAttempts: 2 }, jobs: recorder };
 const apply = (events: IncomingEvent[]) => withTransaction(db.pool, (c) => applyEvents(c, events, options));
 const ev = (orderId: string, event: LifecycleEvent, messageId = uuidv7()): IncomingEvent => ({ orderId, event, messageId });

@@ -1,8 +1,8 @@
 import { getOrderDetail, withTransaction } from "@orders/db";
 import { type LifecycleEvent, parseMoney, uuidv7 } from "@orders/domain";
-import { freshDatabase, placeOrder as place, type TestDatabase } from "@orders/testkit";
+import { freshDatabase, placeOrder as place, recordingJobQueue, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApplyOptions, applyEvents, type IncomingEvent, type JobQueue } from "../src/index.ts";
+import { type ApplyOptions, applyEvents, type IncomingEvent } from "../src/index.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -11,13 +11,7 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 /** Jobs the writer inserted, as pg-boss would receive them. */
-const jobs: { queue: string; data: Record<string, unknown> }[] = [];
-const recorder: JobQueue = {
-  insert: async (queue, list) => {
-    for (const j of list) jobs.push({ queue, data: j.data as Record<string, unknown> });
-    return null;
-  },
-};
+const { jobs, queue: recorder } = recordingJobQueue();
 const options: ApplyOptions = {
   consumer: "test-consumer",
   source: "/order-service/consumer",
