@@ -1,13 +1,11 @@
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import { withTransaction } from "@orders/db";
 import { type AdjustmentCommand, type LifecycleEvent, parseConsumedRecord, parseMoney, uuidv7 } from "@orders/domain";
 import type { OutgoingRecord } from "@orders/kafka";
 import { type ApplyOptions, applyEvents, httpPaymentClient, reconcilePayments, refundPayment } from "@orders/lifecycle";
-import { buildCallPolicy, createLogger } from "@orders/runtime";
-import { type ChaosEmitter, createPaymentApp, FaultInjector, PaymentService } from "@orders/simulators";
+import { createLogger } from "@orders/runtime";
 import { freshDatabase, placeOrder, recordingJobQueue, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { paymentSimulator, singleCallPolicy } from "./payment-simulator.ts";
 
 /*
  * Partial refunds against the real payment simulator over HTTP (issue 13): each refund is its own
@@ -16,39 +14,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  */
 
 let db: TestDatabase;
-let server: ReturnType<typeof serve>;
 let paymentUrl: string;
-const answers: OutgoingRecord[] = [];
-const service = new PaymentService({
-  emitter: { emit: (r: OutgoingRecord) => answers.push(r) } as unknown as ChaosEmitter,
-  failureRate: 0,
-  retryableShare: 0,
-  minDelayMs: 0,
-  maxDelayMs: 0,
-});
+const simulator = paymentSimulator();
+const { answers, service } = simulator;
 const logger = createLogger({ service: "partial-refunds-test", level: "silent" });
-const policy = buildCallPolicy({
-  timeoutMs: 1_000,
-  retries: 0,
-  initialDelayMs: 10,
-  maxDelayMs: 10,
-  breakerThreshold: 1_000,
-  halfOpenAfterMs: 1_000,
-}).policy;
+const policy = singleCallPolicy();
 /** Jobs the writer inserted, as pg-boss would receive them. */
 const { jobs, queue: recorder } = recordingJobQueue();
 
 beforeAll(async () => {
   db = await freshDatabase("partial_refunds");
-  const app = createPaymentApp(service, new FaultInjector(), { sent: 0, duplicated: 0, settings: {} } as unknown as ChaosEmitter);
-  server = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
-  });
-  paymentUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  paymentUrl = await simulator.start();
 });
 afterAll(async () => {
-  service.stop();
-  server?.close();
+  simulator.stop();
   await db?.drop();
 });
 

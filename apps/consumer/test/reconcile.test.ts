@@ -1,12 +1,9 @@
 import { execFile } from "node:child_process";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { serve } from "@hono/node-server";
 import { getOrderDetail, withTransaction } from "@orders/db";
 import { type LifecycleEvent, parseMoney, uuidv7 } from "@orders/domain";
 
-import type { OutgoingRecord } from "@orders/kafka";
 import {
   type ApplyOptions,
   applyEvents,
@@ -16,10 +13,10 @@ import {
   reconcilePayments,
   startSagaBoss,
 } from "@orders/lifecycle";
-import { buildCallPolicy, createLogger } from "@orders/runtime";
-import { type ChaosEmitter, createPaymentApp, FaultInjector, PaymentService } from "@orders/simulators";
+import { createLogger } from "@orders/runtime";
 import { freshDatabase, placeOrder, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { paymentSimulator, singleCallPolicy } from "./payment-simulator.ts";
 
 /*
  * Reconciliation against the real payment simulator over HTTP, with every answer it would put on
@@ -29,42 +26,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let db: TestDatabase;
 let boss: PgBoss;
-let server: ReturnType<typeof serve>;
 let paymentUrl: string;
-const lostAnswers: OutgoingRecord[] = [];
-const service = new PaymentService({
-  emitter: { emit: (r: OutgoingRecord) => lostAnswers.push(r) } as unknown as ChaosEmitter,
-  failureRate: 0,
-  retryableShare: 0,
-  minDelayMs: 0,
-  maxDelayMs: 0,
-});
-const faults = new FaultInjector();
+const simulator = paymentSimulator();
+const { service, faults } = simulator;
 const logger = createLogger({ service: "reconcile-test", level: "silent" });
-const policy = buildCallPolicy({
-  timeoutMs: 1_000,
-  retries: 0,
-  initialDelayMs: 10,
-  maxDelayMs: 10,
-  breakerThreshold: 1_000,
-  halfOpenAfterMs: 1_000,
-}).policy;
+const policy = singleCallPolicy();
 const execFileAsync = promisify(execFile);
 const CLI = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 
 beforeAll(async () => {
   db = await freshDatabase("reconcile");
   boss = await startSagaBoss({ connectionString: db.url, max: 3, supervise: false, schedule: false });
-  const app = createPaymentApp(service, faults, { sent: 0, duplicated: 0, settings: {} } as unknown as ChaosEmitter);
-  server = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
-  });
-  paymentUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  paymentUrl = await simulator.start();
 });
 afterAll(async () => {
-  service.stop();
+  simulator.stop();
   await boss?.stop({ graceful: false, close: true });
-  server?.close();
   await db?.drop();
 });
 
