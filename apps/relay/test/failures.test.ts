@@ -1,6 +1,6 @@
 import { type LocalKafka, startKafka } from "@orders/local-kafka";
-import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kafkaBrokers, useFreshDatabase } from "@orders/testkit";
+import { describe, expect, it } from "vitest";
 import { startRelay } from "../src/wiring.ts";
 import {
   createTopic,
@@ -17,14 +17,7 @@ import {
   waitForLog,
 } from "./helpers.ts";
 
-let db: TestDatabase;
-
-beforeAll(async () => {
-  db = await freshDatabase("relay-failures");
-});
-afterAll(async () => {
-  await db?.drop();
-});
+const db = useFreshDatabase("relay-failures");
 
 const publishedCount = async () =>
   (await db.pool.query("SELECT count(*)::int AS n FROM outbox WHERE published_at IS NOT NULL")).rows[0].n as number;

@@ -1,5 +1,5 @@
-import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kafkaBrokers, useFreshDatabase } from "@orders/testkit";
+import { describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../src/wiring.ts";
 import {
   createTopic,
@@ -16,14 +16,7 @@ import {
 const EVENTS = 20_000;
 const ORDERS = 500;
 
-let db: TestDatabase;
-
-beforeAll(async () => {
-  db = await freshDatabase("relay-multi");
-});
-afterAll(async () => {
-  await db?.drop();
-});
+const db = useFreshDatabase("relay-multi");
 
 describe("three relay instances", () => {
   it(`publish ${EVENTS} events of ${ORDERS} orders exactly once each, every order's events in sequence order`, async () => {

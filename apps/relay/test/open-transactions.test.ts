@@ -1,7 +1,7 @@
 import { claimOutboxBatch } from "@orders/db";
 import { uuidv7 } from "@orders/domain";
 import type { Kafka } from "@orders/kafka";
-import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
+import { kafkaBrokers, useFreshDatabase } from "@orders/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../src/wiring.ts";
@@ -25,17 +25,15 @@ import {
  * going out) and safety (one order's rows never go out of sequence order).
  */
 
-let db: TestDatabase;
+const db = useFreshDatabase("relay-open-tx");
 /** Writer sessions of the tests; never cut by an idle-in-transaction timeout another part sets. */
 let writers: pg.Pool;
 
 beforeAll(async () => {
-  db = await freshDatabase("relay-open-tx");
   writers = new pg.Pool({ connectionString: db.url, max: 16, idle_in_transaction_session_timeout: 0, statement_timeout: 0 });
 });
 afterAll(async () => {
   await writers?.end();
-  await db?.drop();
 });
 
 async function insertOrders(ids: readonly string[]): Promise<void> {

@@ -3,8 +3,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { uuidv7 } from "@orders/domain";
 import { runRetention } from "@orders/outbox-relay";
-import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kafkaBrokers, useFreshDatabase } from "@orders/testkit";
+import { describe, expect, it } from "vitest";
 import { startRelay } from "../src/wiring.ts";
 import {
   createTopic,
@@ -23,14 +23,7 @@ const run = promisify(execFile);
 const cli = (args: string[], env: Record<string, string>) =>
   run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: "utf8" });
 
-let db: TestDatabase;
-
-beforeAll(async () => {
-  db = await freshDatabase("relay-ops");
-});
-afterAll(async () => {
-  await db?.drop();
-});
+const db = useFreshDatabase("relay-ops");
 
 describe("relay operations", () => {
   it("parks a row the broker keeps refusing, holds back only that order's later rows, and shows it in status until retry-failed", async () => {

@@ -1,18 +1,11 @@
 import { uuidv7 } from "@orders/domain";
 import type { Kafka } from "@orders/kafka";
-import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kafkaBrokers, useFreshDatabase } from "@orders/testkit";
+import { describe, expect, it } from "vitest";
 import { startRelay } from "../src/wiring.ts";
 import { createTopic, insertEvents, newTopic, quietLogger, readTopic, relayConfig, unpublishedCount, waitFor } from "./helpers.ts";
 
-let db: TestDatabase;
-
-beforeAll(async () => {
-  db = await freshDatabase("relay-records");
-});
-afterAll(async () => {
-  await db?.drop();
-});
+const db = useFreshDatabase("relay-records");
 
 describe("relay records", () => {
   it("puts key, value and every CloudEvents header on the record exactly as the outbox row holds them", async () => {

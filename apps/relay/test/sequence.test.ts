@@ -3,8 +3,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { uuidv7 } from "@orders/domain";
 import { checkSequence } from "@orders/kafka";
-import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kafkaBrokers, useFreshDatabase } from "@orders/testkit";
+import { describe, expect, it } from "vitest";
 import { startRelay } from "../src/wiring.ts";
 import {
   createTopic,
@@ -27,13 +27,7 @@ import {
 const CLI = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 const run = promisify(execFile);
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await freshDatabase("relay-sequence");
-});
-afterAll(async () => {
-  await db?.drop();
-});
+const db = useFreshDatabase("relay-sequence");
 
 const newOrderRow = async () => {
   const id = uuidv7();

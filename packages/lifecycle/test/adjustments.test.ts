@@ -1,7 +1,7 @@
 import { withTransaction } from "@orders/db";
 import { type AdjustmentCommand, type LifecycleEvent, parseMoney, uuidv7 } from "@orders/domain";
-import { freshDatabase, placeOrder as place, recordingJobQueue, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { placeOrder as place, recordingJobQueue, useFreshDatabase } from "@orders/testkit";
+import { describe, expect, it } from "vitest";
 import { type ApplyOptions, applyEvents, type IncomingEvent } from "../src/index.ts";
 
 /*
@@ -10,11 +10,7 @@ import { type ApplyOptions, applyEvents, type IncomingEvent } from "../src/index
  * timeline, outbox and refund jobs — and the lifecycle's own steps keep the ledger in step.
  */
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await freshDatabase("adjustments");
-});
-afterAll(() => db.drop());
+const db = useFreshDatabase("adjustments");
 
 /** Jobs the writer inserted, as pg-boss would receive them. */
 const { jobs, queue: recorder } = recordingJobQueue();

@@ -1,14 +1,10 @@
 import { getOrderDetail, withTransaction } from "@orders/db";
 import { type LifecycleEvent, parseMoney, uuidv7 } from "@orders/domain";
-import { freshDatabase, placeOrder as place, recordingJobQueue, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { placeOrder as place, recordingJobQueue, useFreshDatabase } from "@orders/testkit";
+import { describe, expect, it } from "vitest";
 import { type ApplyOptions, applyEvents, type IncomingEvent } from "../src/index.ts";
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await freshDatabase("apply_events");
-});
-afterAll(() => db.drop());
+const db = useFreshDatabase("apply_events");
 
 /** Jobs the writer inserted, as pg-boss would receive them. */
 const { jobs, queue: recorder } = recordingJobQueue();
