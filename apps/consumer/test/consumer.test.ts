@@ -1,33 +1,10 @@
-import {
-  createIdempotentProducer,
-  createKafka,
-  deadLetterTopic,
-  ensureTopics,
-  type Kafka,
-  type Producer,
-  projectTopics,
-} from "@orders/kafka";
-import { createLogger } from "@orders/runtime";
-import { freshDatabase, kafkaBrokers, placeOrders, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deadLetterTopic, ensureTopics, projectTopics } from "@orders/kafka";
+import { placeOrders } from "@orders/testkit";
+import { describe, expect, it } from "vitest";
 import { type RunningConsumer, startConsumer } from "../src/wiring.ts";
-import { readTopic, result, send, testConsumerConfig, uniqueTopics } from "./helpers.ts";
+import { readTopic, result, send, testConsumerConfig, uniqueTopics, useKafkaTestbed } from "./helpers.ts";
 
-let db: TestDatabase;
-let kafka: Kafka;
-let producer: Producer;
-const logger = createLogger({ service: "consumer-test", level: "silent" });
-
-beforeAll(async () => {
-  db = await freshDatabase("consumer");
-  kafka = createKafka({ brokers: kafkaBrokers(), clientId: "consumer-test" });
-  producer = createIdempotentProducer(kafka);
-  await producer.connect();
-});
-afterAll(async () => {
-  await producer?.disconnect();
-  await db?.drop();
-});
+const { db, kafka, producer, logger } = useKafkaTestbed("consumer", "consumer-test");
 
 const configFor = (topics: ReturnType<typeof uniqueTopics>, groupId: string) => testConsumerConfig(db.url, topics, groupId);
 

@@ -1,38 +1,14 @@
 import { spawnSync } from "node:child_process";
 import { createOrder } from "@orders/db";
 import { parseMoney, uuidv7 } from "@orders/domain";
-import {
-  createIdempotentProducer,
-  createKafka,
-  deadLetterTopic,
-  ensureTopics,
-  type Kafka,
-  type Producer,
-  projectTopics,
-  readDeadLetters,
-} from "@orders/kafka";
-import { createLogger } from "@orders/runtime";
-import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deadLetterTopic, ensureTopics, projectTopics, readDeadLetters } from "@orders/kafka";
+import { kafkaBrokers } from "@orders/testkit";
+import { describe, expect, it } from "vitest";
 import { runDlqList, runDlqRedrive, runDlqShow } from "../src/cli/dlq.ts";
 import { type RunningConsumer, startConsumer } from "../src/wiring.ts";
-import { result, send, testConsumerConfig, uniqueTopics } from "./helpers.ts";
+import { result, send, testConsumerConfig, uniqueTopics, useKafkaTestbed } from "./helpers.ts";
 
-let db: TestDatabase;
-let kafka: Kafka;
-let producer: Producer;
-const logger = createLogger({ service: "dlq-test", level: "silent" });
-
-beforeAll(async () => {
-  db = await freshDatabase("dlq");
-  kafka = createKafka({ brokers: kafkaBrokers(), clientId: "dlq-test" });
-  producer = createIdempotentProducer(kafka);
-  await producer.connect();
-});
-afterAll(async () => {
-  await producer?.disconnect();
-  await db?.drop();
-});
+const { db, kafka, producer, logger } = useKafkaTestbed("dlq", "dlq-test");
 
 const orderState = async (id: string) => {
   const { rows } = await db.pool.query(

@@ -1,12 +1,39 @@
 import { randomUUID } from "node:crypto";
-import { type Kafka, type OutgoingRecord, orderResultRecord, type Producer, sendRecords } from "@orders/kafka";
-import { DEFAULT_HTTP_POLICY } from "@orders/runtime";
-import { kafkaBrokers } from "@orders/testkit";
+import {
+  createIdempotentProducer,
+  createKafka,
+  type Kafka,
+  type OutgoingRecord,
+  orderResultRecord,
+  type Producer,
+  sendRecords,
+} from "@orders/kafka";
+import { createLogger, DEFAULT_HTTP_POLICY } from "@orders/runtime";
+import { kafkaBrokers, useFreshDatabase } from "@orders/testkit";
+import { afterAll, beforeAll } from "vitest";
 import type { ConsumerConfig } from "../src/config.ts";
 
 export const uniqueTopics = () => {
   const s = randomUUID().slice(0, 8);
   return { orders: `orders-${s}`, inventory: `inventory-${s}`, payments: `payments-${s}`, deliveries: `deliveries-${s}` };
+};
+
+/**
+ * What a consumer test file runs against: a fresh database, a Kafka client and an idempotent
+ * producer connected for the whole file (disconnected before the database is dropped), and a
+ * silent logger named after the file's client id.
+ */
+export const useKafkaTestbed = (label: string, clientId: string) => {
+  const db = useFreshDatabase(label);
+  const kafka = createKafka({ brokers: kafkaBrokers(), clientId });
+  const producer = createIdempotentProducer(kafka);
+  beforeAll(async () => {
+    await producer.connect();
+  });
+  afterAll(async () => {
+    await producer.disconnect();
+  });
+  return { db, kafka, producer, logger: createLogger({ service: clientId, level: "silent" }) };
 };
 
 /** A consumer on its own topics and group, job workers off, schedules that never fire in a test. */

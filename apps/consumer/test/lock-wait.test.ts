@@ -1,10 +1,9 @@
-import { createIdempotentProducer, createKafka, ensureTopics, type Kafka, type Producer, projectTopics } from "@orders/kafka";
-import { createLogger } from "@orders/runtime";
-import { freshDatabase, kafkaBrokers, placeOrders, type TestDatabase } from "@orders/testkit";
+import { ensureTopics, projectTopics } from "@orders/kafka";
+import { placeOrders } from "@orders/testkit";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startConsumer } from "../src/wiring.ts";
-import { result, send, testConsumerConfig, uniqueTopics } from "./helpers.ts";
+import { result, send, testConsumerConfig, uniqueTopics, useKafkaTestbed } from "./helpers.ts";
 
 /**
  * The issue-10 incident, end to end: another session (a paused consumer mid-transaction) holds
@@ -12,21 +11,7 @@ import { result, send, testConsumerConfig, uniqueTopics } from "./helpers.ts";
  * (partition paused, member kept in the group), stops cleanly if asked to, and once the lock is
  * gone applies each record exactly once — nothing is dead-lettered.
  */
-let db: TestDatabase;
-let kafka: Kafka;
-let producer: Producer;
-const logger = createLogger({ service: "lock-wait-test", level: "silent" });
-
-beforeAll(async () => {
-  db = await freshDatabase("lockwait");
-  kafka = createKafka({ brokers: kafkaBrokers(), clientId: "lock-wait-test" });
-  producer = createIdempotentProducer(kafka);
-  await producer.connect();
-});
-afterAll(async () => {
-  await producer?.disconnect();
-  await db?.drop();
-});
+const { db, kafka, producer, logger } = useKafkaTestbed("lockwait", "lock-wait-test");
 
 const configFor = (topics: ReturnType<typeof uniqueTopics>, groupId: string) => testConsumerConfig(db.url, topics, groupId, { poolMax: 4 });
 
