@@ -12,14 +12,7 @@ import { applyEvents, type JobQueue } from "@orders/lifecycle";
 import type { Logger } from "@orders/runtime";
 import type { AuthUser } from "../env.ts";
 import type { OrderLinesView, ReturnView } from "../schemas.ts";
-import {
-  beginIdempotent,
-  failClaimedRequest,
-  type IdempotencySettings,
-  LeaseLost,
-  requestFingerprint,
-  type StoredResponse,
-} from "./idempotency.ts";
+import { type IdempotencySettings, LeaseLost, requestFingerprint, runIdempotently, type StoredResponse } from "./idempotency.ts";
 
 /** processed_messages name of the API's cancellations, returns and receipts. */
 export const API_ADJUST_CONSUMER = "api-adjust";
@@ -83,10 +76,8 @@ export async function adjustOrderIdempotently(
 
   const scope = { userId: user.id, key: input.idempotencyKey };
   const fingerprint = requestFingerprint(`${input.operation}\n${input.orderId}`, input.body);
-  const begin = await beginIdempotent(deps.pool, scope, fingerprint, deps.idempotency);
-  if (begin.kind === "replay") return { ...begin.response, replayed: true };
-  try {
-    const response = await withTransaction(deps.pool, async (client) => {
+  return runIdempotently(deps, scope, fingerprint, (leaseToken) =>
+    withTransaction(deps.pool, async (client) => {
       const [outcome] = await applyEvents(
         client,
         [
@@ -111,14 +102,11 @@ export async function adjustOrderIdempotently(
       const after = await getOrderAdjustments(client, input.orderId);
       if (!after) throw new AppError("INTERNAL", "order vanished inside its own transaction");
       const stored = input.respond(after);
-      const completed = await completeIdempotencyKey(client, { ...scope, leaseToken: begin.leaseToken, ...stored, orderId: input.orderId });
+      const completed = await completeIdempotencyKey(client, { ...scope, leaseToken, ...stored, orderId: input.orderId });
       if (!completed) throw new LeaseLost();
       return stored;
-    });
-    return { ...response, replayed: false };
-  } catch (error) {
-    return await failClaimedRequest(error, deps, scope, begin.leaseToken);
-  }
+    }),
+  );
 }
 
 // ---- views ----------------------------------------------------------------------------------

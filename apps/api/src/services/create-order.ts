@@ -3,14 +3,7 @@ import { AppError, type CreateOrderRequest, type NewOrder, uuidv7 } from "@order
 import type { Logger } from "@orders/runtime";
 import type { AuthUser } from "../env.ts";
 import type { InventoryClient } from "../inventory-client.ts";
-import {
-  beginIdempotent,
-  failClaimedRequest,
-  type IdempotencySettings,
-  LeaseLost,
-  requestFingerprint,
-  type StoredResponse,
-} from "./idempotency.ts";
+import { type IdempotencySettings, LeaseLost, requestFingerprint, runIdempotently, type StoredResponse } from "./idempotency.ts";
 import { toOrderView } from "./order-view.ts";
 
 export interface CreateOrderDeps {
@@ -50,10 +43,7 @@ export async function createOrderIdempotently(
   if (!user.admin && body.userId !== user.id) throw new AppError("FORBIDDEN", "userId must be the authenticated user");
 
   const scope = { userId: user.id, key: input.idempotencyKey };
-  const begin = await beginIdempotent(deps.pool, scope, requestFingerprint("POST /api/orders", body), deps.idempotency);
-  if (begin.kind === "replay") return { ...begin.response, replayed: true };
-
-  try {
+  return runIdempotently(deps, scope, requestFingerprint("POST /api/orders", body), async (leaseToken) => {
     const quote = await deps.inventory.quote(body.items);
     const order: NewOrder = {
       id: uuidv7(),
@@ -75,11 +65,9 @@ export async function createOrderIdempotently(
       deps.pool,
       order,
       { source: deps.ceSource, traceparent, causedBy },
-      { ...scope, leaseToken: begin.leaseToken, ...response },
+      { ...scope, leaseToken, ...response },
     );
     if (!created) throw new LeaseLost();
-    return { ...response, replayed: false };
-  } catch (error) {
-    return await failClaimedRequest(error, deps, scope, begin.leaseToken);
-  }
+    return response;
+  });
 }

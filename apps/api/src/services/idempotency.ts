@@ -88,7 +88,7 @@ export class LeaseLost extends Error {}
  * another request took the key over and owns the outcome (409); any other error wrote nothing,
  * so the key is given back (best effort) and the error rethrown.
  */
-export async function failClaimedRequest(
+async function failClaimedRequest(
   error: unknown,
   deps: { readonly pool: Pool; readonly logger: Logger },
   scope: KeyScope,
@@ -103,4 +103,24 @@ export async function failClaimedRequest(
     deps.logger.warn("could not release idempotency key; it frees itself when the lease expires", { err: releaseError }),
   );
   throw error;
+}
+
+/**
+ * An idempotent request from claim to stored response: claim the key (or replay / 409 / 422),
+ * run `work` with the lease, and on failure take the failure path above. `work` completes the
+ * key with its response (throwing LeaseLost when the lease is no longer ours).
+ */
+export async function runIdempotently(
+  deps: { readonly pool: Pool; readonly logger: Logger; readonly idempotency: IdempotencySettings },
+  scope: KeyScope,
+  fingerprint: string,
+  work: (leaseToken: string) => Promise<StoredResponse>,
+): Promise<StoredResponse & { replayed: boolean }> {
+  const begin = await beginIdempotent(deps.pool, scope, fingerprint, deps.idempotency);
+  if (begin.kind === "replay") return { ...begin.response, replayed: true };
+  try {
+    return { ...(await work(begin.leaseToken)), replayed: false };
+  } catch (error) {
+    return await failClaimedRequest(error, deps, scope, begin.leaseToken);
+  }
 }
