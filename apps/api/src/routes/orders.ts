@@ -1,6 +1,6 @@
 import { getOrderAdjustments, getOrderDetail, listOrders, type Pool } from "@orders/db";
 import { AppError, CreateOrderRequestSchema, isUuid, parseOrThrow, type RefundPolicy, toFieldIssues, uuidv7 } from "@orders/domain";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
@@ -19,7 +19,7 @@ import {
   UserIdParamSchema,
   UserPageQuerySchema,
 } from "../schemas.ts";
-import { adjustOrderIdempotently, jsonResponse, toOrderLinesView, toReturnView } from "../services/adjust-order.ts";
+import { type AdjustOrderInput, adjustOrderIdempotently, jsonResponse, toOrderLinesView, toReturnView } from "../services/adjust-order.ts";
 import { type CancelOrderDeps, cancelOrder } from "../services/cancel-order.ts";
 import { type CreateOrderDeps, createOrderIdempotently } from "../services/create-order.ts";
 import { toOrderSummaryView, toOrderView } from "../services/order-view.ts";
@@ -166,22 +166,41 @@ export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
     result: { status: number; headers: Readonly<Record<string, string>>; body: string; replayed: boolean },
   ) =>
     c.body(result.body, result.status as 200 | 201, { ...result.headers, ...(result.replayed ? { "Idempotent-Replayed": "true" } : {}) });
-
-  app.post("/:id/cancellations", limit, async (c) => {
-    const orderId = param(OrderIdParamSchema, c.req.param("id"), "id").toLowerCase();
-    const body = await readJson(c, CancellationRequestSchema, "cancellation");
+  /**
+   * An adjustment of the request's order by the request's user under its Idempotency-Key (read
+   * after the body, as every route here does), replied with the stored response.
+   */
+  const adjust = async (
+    c: Context<AppEnv>,
+    orderId: string,
+    input: Pick<AdjustOrderInput, "operation" | "body" | "adminOnly" | "command" | "respond">,
+  ) => {
     const key = param(IdempotencyKeySchema, c.req.header("idempotency-key"), "Idempotency-Key");
     const result = await adjustOrderIdempotently(deps, {
       user: c.get("user"),
       orderId,
       idempotencyKey: key,
+      traceparent: c.req.header("traceparent") ?? null,
+      ...input,
+    });
+    return replyStored(c, result);
+  };
+  /** The return a command just wrote, from the state it left. */
+  const writtenReturn = <R extends { id: string }>(state: { returns: readonly R[] }, returnId: string): R => {
+    const ret = state.returns.find((r) => r.id === returnId);
+    if (!ret) throw new AppError("INTERNAL", "the return just written is missing");
+    return ret;
+  };
+
+  app.post("/:id/cancellations", limit, async (c) => {
+    const orderId = param(OrderIdParamSchema, c.req.param("id"), "id").toLowerCase();
+    const body = await readJson(c, CancellationRequestSchema, "cancellation");
+    return adjust(c, orderId, {
       operation: "POST /api/orders/{id}/cancellations",
       body,
       command: { type: "CancelLines", id: `cancellation:${uuidv7()}`, lines: body.lines, reason: body.reason },
-      traceparent: c.req.header("traceparent") ?? null,
       respond: (after) => jsonResponse(200, toOrderLinesView(orderId, after.currency, after.state)),
     });
-    return replyStored(c, result);
   });
 
   app.get("/:id/lines", async (c) => {
@@ -193,12 +212,8 @@ export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
   app.post("/:id/returns", limit, async (c) => {
     const orderId = param(OrderIdParamSchema, c.req.param("id"), "id").toLowerCase();
     const body = await readJson(c, ReturnRequestSchema, "return");
-    const key = param(IdempotencyKeySchema, c.req.header("idempotency-key"), "Idempotency-Key");
     const returnId = uuidv7();
-    const result = await adjustOrderIdempotently(deps, {
-      user: c.get("user"),
-      orderId,
-      idempotencyKey: key,
+    return adjust(c, orderId, {
       operation: "POST /api/orders/{id}/returns",
       body,
       command: {
@@ -209,14 +224,11 @@ export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
         reason: body.reason,
         at: new Date().toISOString(),
       },
-      traceparent: c.req.header("traceparent") ?? null,
-      respond: (after) => {
-        const ret = after.state.returns.find((r) => r.id === returnId);
-        if (!ret) throw new AppError("INTERNAL", "the return just written is missing");
-        return jsonResponse(201, toReturnView(orderId, after.state, ret), { Location: `/api/orders/${orderId}/returns/${returnId}` });
-      },
+      respond: (after) =>
+        jsonResponse(201, toReturnView(orderId, after.state, writtenReturn(after.state, returnId)), {
+          Location: `/api/orders/${orderId}/returns/${returnId}`,
+        }),
     });
-    return replyStored(c, result);
   });
 
   app.get("/:id/returns", async (c) => {
@@ -239,23 +251,13 @@ export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
     const returnId = param(ReturnIdParamSchema, c.req.param("returnId"), "returnId").toLowerCase();
     if (!c.get("user").admin) throw new AppError("FORBIDDEN", "recording a receipt needs the admin role");
     const body = await readJson(c, ReceiptRequestSchema, "receipt");
-    const key = param(IdempotencyKeySchema, c.req.header("idempotency-key"), "Idempotency-Key");
-    const result = await adjustOrderIdempotently(deps, {
-      user: c.get("user"),
-      orderId,
-      idempotencyKey: key,
+    return adjust(c, orderId, {
       operation: `POST /api/orders/{id}/returns/${returnId}/receipts`,
       body,
       adminOnly: true,
       command: { type: "RecordReceipt", id: `receipt:${uuidv7()}`, returnId, lines: body.lines },
-      traceparent: c.req.header("traceparent") ?? null,
-      respond: (after) => {
-        const ret = after.state.returns.find((r) => r.id === returnId);
-        if (!ret) throw new AppError("INTERNAL", "the return just written is missing");
-        return jsonResponse(200, toReturnView(orderId, after.state, ret));
-      },
+      respond: (after) => jsonResponse(200, toReturnView(orderId, after.state, writtenReturn(after.state, returnId))),
     });
-    return replyStored(c, result);
   });
 
   return app;
