@@ -1,8 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { createOrder } from "@orders/db";
-import { parseMoney, uuidv7 } from "@orders/domain";
+import { uuidv7 } from "@orders/domain";
 import { deadLetterTopic, ensureTopics, projectTopics, readDeadLetters } from "@orders/kafka";
-import { kafkaBrokers } from "@orders/testkit";
+import { kafkaBrokers, placeOrder } from "@orders/testkit";
 import { describe, expect, it } from "vitest";
 import { runDlqList, runDlqRedrive, runDlqShow } from "../src/cli/dlq.ts";
 import { type RunningConsumer, startConsumer } from "../src/wiring.ts";
@@ -67,19 +66,7 @@ describe("consumer-admin dlq: list, show, re-drive a fixed poison record", () =>
       expect(await runDlqRedrive({ ...base, filter: { orderId }, json: true, dryRun: true, write: () => {} })).toBe(0);
 
       // The fix: the order now exists. Re-drive only its letter.
-      await createOrder(
-        db.pool,
-        {
-          id: orderId,
-          userId: "u-1",
-          items: [{ productId: "abc", quantity: 1, unitPrice: parseMoney("10.00") }],
-          currency: "INR",
-          shippingAddress: "Bhubaneswar",
-          paymentMethod: "card",
-          createdAt: new Date(),
-        },
-        { source: "/test", causedBy: "test" },
-      );
+      await placeOrder(db.pool, { id: orderId });
       const before = await orderState(orderId);
       expect(before).toMatchObject({ status: "PENDING", version: 1, history: 1, processed: 0 });
       expect(await runDlqRedrive({ ...base, filter: { orderId }, json: true, dryRun: false, write: () => {} })).toBe(1);

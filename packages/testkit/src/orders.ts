@@ -1,8 +1,11 @@
 import { createOrder, type Pool } from "@orders/db";
 import { type NewOrder, parseMoney, uuidv7 } from "@orders/domain";
 
-/** Places one order the way the API does (order, items, first timeline row, OrderCreated); returns its id. */
-export async function placeOrder(pool: Pool, overrides: Partial<Omit<NewOrder, "id">> = {}): Promise<string> {
+/**
+ * Places one order the way the API does (order, items, first timeline row, OrderCreated); returns
+ * its id (a new one unless `overrides.id` names it).
+ */
+export async function placeOrder(pool: Pool, overrides: Partial<NewOrder> = {}): Promise<string> {
   const order: NewOrder = {
     id: uuidv7(),
     userId: "u-1",
