@@ -27,17 +27,17 @@ afterAll(async () => {
 
 const count = async (sql: string): Promise<number> => (await db.pool.query(sql)).rows[0].n;
 
-/** Runs `days` simulated days: insert a day's rows, age everything by one day, run the chore; returns the sizes after each chore. */
+/** Runs `days` simulated days (1, 2, …): insert a day's rows, age everything by one day, run the chore; returns the sizes after each chore. */
 async function steadyLoad(
   days: number,
-  insertDay: () => Promise<void>,
+  insertDay: (day: number) => Promise<void>,
   ageOneDay: () => Promise<void>,
   chore: () => Promise<unknown>,
   size: () => Promise<number>,
 ) {
   const sizes: number[] = [];
   for (let d = 0; d < days; d++) {
-    await insertDay();
+    await insertDay(d + 1);
     await ageOneDay();
     await chore();
     sizes.push(await size());
@@ -69,11 +69,9 @@ describe("every growing table is bounded under steady load", () => {
   });
 
   it("idempotency_keys: the API's sweep deletes keys past expires_at", async () => {
-    let day = 0;
     const sizes = await steadyLoad(
       DAYS,
-      async () => {
-        day++;
+      async (day) => {
         await db.pool.query(
           `INSERT INTO idempotency_keys (user_id, key, request_fingerprint, expires_at)
            SELECT 'u', 'k-' || $1::int || '-' || g, 'f', now() + interval '36 hours' FROM generate_series(1, $2::int) g`,
@@ -99,11 +97,9 @@ describe("every growing table is bounded under steady load", () => {
   it("processed_messages: the consumer's retention job forgets message ids older than its window, keeps the rest", async () => {
     await db.pool.query("DELETE FROM processed_messages");
     const retentionMs = 4 * DAY_MS;
-    let day = 0;
     const sizes = await steadyLoad(
       DAYS,
-      async () => {
-        day++;
+      async (day) => {
         await db.pool.query(
           "INSERT INTO processed_messages (consumer, message_id) SELECT 'c', 'm-' || $1::int || '-' || g FROM generate_series(1, $2::int) g",
           [day, PER_DAY],
