@@ -1,4 +1,5 @@
 import type { Producer } from "kafkajs";
+import type { ConsumedRecord } from "./consumer.ts";
 import { sendRecords } from "./producer.ts";
 import { deadLetterTopic } from "./topics.ts";
 
@@ -13,13 +14,8 @@ export const DLQ_HEADERS = {
   at: "dlq_at",
 } as const;
 
-export interface DeadLetter {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly headers: Readonly<Record<string, string>>;
+/** The consumed record as it arrived (headers decoded as text), and why it was dead-lettered. */
+export interface DeadLetter extends ConsumedRecord {
   /** Stable code, e.g. SCHEMA_INVALID, UNKNOWN_ORDER, APPLY_FAILED. */
   readonly reason: string;
   readonly detail: string;
