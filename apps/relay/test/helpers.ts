@@ -4,9 +4,11 @@ import { fileURLToPath } from "node:url";
 import { uuidv7 } from "@orders/domain";
 import { createKafka, ensureTopics, headersAsText, type Kafka } from "@orders/kafka";
 import { createLogger } from "@orders/runtime";
+import { kafkaBrokers } from "@orders/testkit";
 import type pg from "pg";
 import * as v from "valibot";
 import { type RelayConfig, RelayConfigSchema } from "../src/config.ts";
+import { startRelay } from "../src/wiring.ts";
 
 export const quietLogger = () => createLogger({ service: "relay-test", level: (process.env.TEST_LOG_LEVEL as "debug") ?? "silent" });
 
@@ -31,6 +33,14 @@ export function relayConfig(databaseUrl: string, brokers: string[], topic: strin
     ...overrides,
   });
 }
+
+/** A relay on `databaseUrl` publishing to `topic` on the run's broker: test config (plus `overrides`), quiet logger. */
+export const startTestRelay = (
+  databaseUrl: string,
+  topic: string,
+  overrides: Record<string, string> = {},
+  hooks?: Parameters<typeof startRelay>[2],
+) => startRelay(relayConfig(databaseUrl, kafkaBrokers(), topic, overrides), quietLogger(), hooks);
 
 export async function createTopic(brokers: string[], topic: string, partitions: number): Promise<Kafka> {
   const kafka = createKafka({ brokers, clientId: "relay-test", logLevel: "nothing" });

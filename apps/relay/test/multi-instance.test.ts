@@ -1,17 +1,7 @@
 import { kafkaBrokers, useFreshDatabase } from "@orders/testkit";
 import { describe, expect, it } from "vitest";
-import { type RunningRelay, startRelay } from "../src/wiring.ts";
-import {
-  createTopic,
-  insertEvents,
-  makeEvents,
-  newTopic,
-  quietLogger,
-  readTopic,
-  relayConfig,
-  unpublishedCount,
-  waitFor,
-} from "./helpers.ts";
+import type { RunningRelay } from "../src/wiring.ts";
+import { createTopic, insertEvents, makeEvents, newTopic, readTopic, startTestRelay, unpublishedCount, waitFor } from "./helpers.ts";
 
 const EVENTS = 20_000;
 const ORDERS = 500;
@@ -26,11 +16,16 @@ describe("three relay instances", () => {
     const relays: RunningRelay[] = [];
     for (const i of [0, 1, 2]) {
       relays.push(
-        await startRelay(relayConfig(db.url, kafkaBrokers(), topic, { RELAY_BATCH_SIZE: "500" }), quietLogger(), {
-          onBatch: (r) => {
-            published[i] = (published[i] ?? 0) + r.published;
+        await startTestRelay(
+          db.url,
+          topic,
+          { RELAY_BATCH_SIZE: "500" },
+          {
+            onBatch: (r) => {
+              published[i] = (published[i] ?? 0) + r.published;
+            },
           },
-        }),
+        ),
       );
     }
     try {

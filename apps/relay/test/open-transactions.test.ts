@@ -13,6 +13,7 @@ import {
   type ReadRecord,
   readTopic,
   relayConfig,
+  startTestRelay,
   unpublishedCount,
   waitFor,
 } from "./helpers.ts";
@@ -92,7 +93,7 @@ describe("open transactions and the relay", () => {
   it("keeps publishing other orders while a transaction holding order A's row lock and an A row stays open; A's rows follow in order after it commits", async () => {
     const topic = newTopic("open-tx");
     const kafka: Kafka = await createTopic(kafkaBrokers(), topic, 1);
-    const relay = await startRelay(relayConfig(db.url, kafkaBrokers(), topic), quietLogger());
+    const relay = await startTestRelay(db.url, topic);
     const [orderA, orderB] = [uuidv7(), uuidv7()];
     await insertOrders([orderA, orderB]);
     const slow = await writers.connect();
@@ -165,7 +166,7 @@ describe("open transactions and the relay", () => {
     await paused.query("BEGIN");
     expect((await claimOutboxBatch(paused, 1)).map((r) => r.id)).toEqual([a0.id]);
     await insertEvents(db.pool, [a2, b0, b1]);
-    const relay = await startRelay(relayConfig(db.url, kafkaBrokers(), topic), quietLogger());
+    const relay = await startTestRelay(db.url, topic);
     try {
       await waitFor(async () => (await published([b0.id, b1.id])) === 2, 15_000, "B published past the paused claim");
       expect(await published([a0.id, a1.id, a2.id])).toBe(0); // A waits for its claimed head
@@ -184,7 +185,7 @@ describe("open transactions and the relay", () => {
   it("does not stop at all for a session idle in a transaction that touches no order", async () => {
     const topic = newTopic("idle-tx");
     const kafka: Kafka = await createTopic(kafkaBrokers(), topic, 1);
-    const relay = await startRelay(relayConfig(db.url, kafkaBrokers(), topic), quietLogger());
+    const relay = await startTestRelay(db.url, topic);
     const idle = await writers.connect();
     try {
       // An xid and a snapshot held open: this alone held pg_snapshot_xmin back for everyone.

@@ -14,6 +14,7 @@ import {
   quietLogger,
   readTopic,
   relayConfig,
+  startTestRelay,
   unpublishedCount,
   waitFor,
 } from "./helpers.ts";
@@ -96,7 +97,7 @@ describe("relay operations", () => {
     await db.pool.query("DELETE FROM outbox");
     const events = makeEvents(600, 20);
     await insertEvents(db.pool, events);
-    const relay = await startRelay(relayConfig(db.url, kafkaBrokers(), topic), quietLogger());
+    const relay = await startTestRelay(db.url, topic);
     try {
       await waitFor(async () => (await unpublishedCount(db.pool)) === 0, 30_000, "published");
     } finally {

@@ -2,8 +2,7 @@ import { uuidv7 } from "@orders/domain";
 import type { Kafka } from "@orders/kafka";
 import { kafkaBrokers, useFreshDatabase } from "@orders/testkit";
 import { describe, expect, it } from "vitest";
-import { startRelay } from "../src/wiring.ts";
-import { createTopic, insertEvents, newTopic, quietLogger, readTopic, relayConfig, unpublishedCount, waitFor } from "./helpers.ts";
+import { createTopic, insertEvents, newTopic, readTopic, startTestRelay, unpublishedCount, waitFor } from "./helpers.ts";
 
 const db = useFreshDatabase("relay-records");
 
@@ -25,7 +24,7 @@ describe("relay records", () => {
       `SELECT id, aggregateid, type, payload::text AS payload, ce_specversion, ce_source, ce_time, content_type, traceparent
          FROM outbox ORDER BY sequence`,
     );
-    const relay = await startRelay(relayConfig(db.url, kafkaBrokers(), topic), quietLogger());
+    const relay = await startTestRelay(db.url, topic);
     try {
       const records = await readTopic(kafka, topic, (r) => r.length >= 2);
       expect(records).toHaveLength(2);
@@ -57,7 +56,7 @@ describe("relay records", () => {
   it("never skips a row whose transaction commits after a later row's (out-of-order commit gap)", async () => {
     const topic = newTopic("gap");
     const kafka: Kafka = await createTopic(kafkaBrokers(), topic, 1);
-    const relay = await startRelay(relayConfig(db.url, kafkaBrokers(), topic), quietLogger());
+    const relay = await startTestRelay(db.url, topic);
     const slow = await db.pool.connect();
     try {
       const orderA = uuidv7();

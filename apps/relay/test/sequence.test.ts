@@ -5,18 +5,7 @@ import { uuidv7 } from "@orders/domain";
 import { checkSequence } from "@orders/kafka";
 import { kafkaBrokers, useFreshDatabase } from "@orders/testkit";
 import { describe, expect, it } from "vitest";
-import { startRelay } from "../src/wiring.ts";
-import {
-  createTopic,
-  insertEvents,
-  newTopic,
-  quietLogger,
-  type ReadRecord,
-  readTopic,
-  relayConfig,
-  unpublishedCount,
-  waitFor,
-} from "./helpers.ts";
+import { createTopic, insertEvents, newTopic, type ReadRecord, readTopic, startTestRelay, unpublishedCount, waitFor } from "./helpers.ts";
 
 /*
  * The per-order sequence on the wire (docs/relay.md "Per-order sequence"): every record of an
@@ -65,7 +54,7 @@ describe("relay per-order sequence", () => {
       }
     }
     const perOrder = 10;
-    const relay = await startRelay(relayConfig(db.url, kafkaBrokers(), topic), quietLogger());
+    const relay = await startTestRelay(db.url, topic);
     try {
       await waitFor(async () => (await unpublishedCount(db.pool)) === 0, 30_000, "published");
     } finally {
@@ -114,7 +103,7 @@ describe("relay per-order sequence", () => {
     await db.pool.query("DELETE FROM outbox");
     const aggregateId = uuidv7();
     await insertEvents(db.pool, [{ id: uuidv7(), aggregateId, type: "OrderCreated", payload: {} }]);
-    const relay = await startRelay(relayConfig(db.url, kafkaBrokers(), topic), quietLogger());
+    const relay = await startTestRelay(db.url, topic);
     try {
       const records = await readTopic(kafka, topic, (r) => r.length >= 1);
       expect(records[0]?.headers).not.toHaveProperty("ce_sequence");
