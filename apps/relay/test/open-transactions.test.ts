@@ -4,19 +4,8 @@ import type { Kafka } from "@orders/kafka";
 import { kafkaBrokers, useFreshDatabase } from "@orders/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningRelay, startRelay } from "../src/wiring.ts";
-import {
-  createTopic,
-  insertEvents,
-  newTopic,
-  quietLogger,
-  type ReadRecord,
-  readTopic,
-  relayConfig,
-  startTestRelay,
-  unpublishedCount,
-  waitFor,
-} from "./helpers.ts";
+import type { RunningRelay } from "../src/wiring.ts";
+import { createTopic, insertEvents, newTopic, type ReadRecord, readTopic, startTestRelay, unpublishedCount, waitFor } from "./helpers.ts";
 
 /*
  * Issue 10 part 4: no single open transaction stalls the relay. The claim relies on the lock
@@ -215,12 +204,8 @@ describe("open transactions and the relay", () => {
     const kafka: Kafka = await createTopic(kafkaBrokers(), topic, 3);
     // Two instances, tiny batches, two in flight each: claims constantly meet fresh commits,
     // other batches' locks and rows of writers still running.
-    const config = relayConfig(db.url, kafkaBrokers(), topic, {
-      RELAY_BATCH_SIZE: "3",
-      RELAY_CONCURRENCY: "2",
-      RELAY_PENDING_POLL_MS: "5",
-    });
-    const relays: RunningRelay[] = [await startRelay(config, quietLogger()), await startRelay(config, quietLogger())];
+    const overrides = { RELAY_BATCH_SIZE: "3", RELAY_CONCURRENCY: "2", RELAY_PENDING_POLL_MS: "5" };
+    const relays: RunningRelay[] = [await startTestRelay(db.url, topic, overrides), await startTestRelay(db.url, topic, overrides)];
     const orders = Array.from({ length: ORDERS }, () => uuidv7());
     await insertOrders(orders);
     // Idle in a transaction for the whole run: under the old xmin rule nothing would go out.

@@ -5,19 +5,7 @@ import { uuidv7 } from "@orders/domain";
 import { runRetention } from "@orders/outbox-relay";
 import { kafkaBrokers, useFreshDatabase } from "@orders/testkit";
 import { describe, expect, it } from "vitest";
-import { startRelay } from "../src/wiring.ts";
-import {
-  createTopic,
-  insertEvents,
-  makeEvents,
-  newTopic,
-  quietLogger,
-  readTopic,
-  relayConfig,
-  startTestRelay,
-  unpublishedCount,
-  waitFor,
-} from "./helpers.ts";
+import { createTopic, insertEvents, makeEvents, newTopic, readTopic, startTestRelay, unpublishedCount, waitFor } from "./helpers.ts";
 
 const CLI = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 const run = promisify(execFile);
@@ -46,10 +34,7 @@ describe("relay operations", () => {
       { id: uuidv7(), aggregateId: other, type: "OrderCreated", payload: { n: 0 } },
       { id: uuidv7(), aggregateId: other, type: "OrderConfirmed", payload: { n: 1 } },
     ]);
-    const relay = await startRelay(
-      relayConfig(db.url, kafkaBrokers(), topic, { RELAY_MAX_ATTEMPTS: "2", RELAY_SWEEP_INTERVAL_MS: "100" }),
-      quietLogger(),
-    );
+    const relay = await startTestRelay(db.url, topic, { RELAY_MAX_ATTEMPTS: "2", RELAY_SWEEP_INTERVAL_MS: "100" });
     try {
       await waitFor(
         async () => (await db.pool.query("SELECT 1 FROM outbox WHERE parked_at IS NOT NULL")).rowCount === 1,
