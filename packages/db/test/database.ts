@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { inject } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, inject } from "vitest";
 import { createDatabase, createPool, dropDatabase, type Pool } from "../src/index.ts";
 
 // Provided by the run's global setup (vitest.shared.ts): db's own tests use the run's server
@@ -22,3 +23,33 @@ export async function freshDatabase(label: string): Promise<{ url: string; pool:
 }
 
 export type TestDatabase = Awaited<ReturnType<typeof freshDatabase>>;
+
+/**
+ * This file's database and `sessions`, a pool of extra connections for transactions a test holds
+ * open (never cut by an idle-in-transaction timeout): created in a beforeAll, closed and dropped
+ * in an afterAll. Read `fixture.db` and `fixture.sessions` in hooks and tests.
+ */
+export function useDatabaseWithSessions(label: string, max: number) {
+  let db: TestDatabase | undefined;
+  let sessions: pg.Pool | undefined;
+  beforeAll(async () => {
+    db = await freshDatabase(label);
+    sessions = new pg.Pool({ connectionString: db.url, max, idle_in_transaction_session_timeout: 0 });
+  });
+  afterAll(async () => {
+    await sessions?.end();
+    await db?.drop();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("useDatabaseWithSessions: available once the file's beforeAll has run");
+    return value;
+  };
+  return {
+    get db() {
+      return ready(db);
+    },
+    get sessions() {
+      return ready(sessions);
+    },
+  };
+}

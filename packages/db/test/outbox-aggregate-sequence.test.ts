@@ -1,26 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type NewOrder, parseMoney, uuidv7 } from "@orders/domain";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createOrder, sql, withTransaction } from "../src/index.ts";
-import { freshDatabase, type TestDatabase } from "./database.ts";
+import { useDatabaseWithSessions } from "./database.ts";
 
 /*
  * The per-order sequence (migration 0075, docs/relay.md "Per-order sequence"): every outbox row
  * of an order gets 1..n for that order, contiguous, whatever commits, waits or rolls back.
  */
 
-let db: TestDatabase;
-let sessions: pg.Pool;
-beforeAll(async () => {
-  db = await freshDatabase("outbox_aggregate_sequence");
-  sessions = new pg.Pool({ connectionString: db.url, max: 8, idle_in_transaction_session_timeout: 0 });
-});
-afterAll(async () => {
-  await sessions?.end();
-  await db?.drop();
-});
+const fixture = useDatabaseWithSessions("outbox_aggregate_sequence", 8);
 
 const newOrder = (): NewOrder => ({
   id: uuidv7(),
@@ -46,7 +36,7 @@ const event = (aggregateId: string, type = "OrderConfirmed", n = 0) =>
 type Numbered = { sequence: string; aggregate_sequence: string | null; ce_sequence: string | null; n: number };
 const rowsOf = async (aggregateId: string) =>
   (
-    await db.pool.query<Numbered>(
+    await fixture.db.pool.query<Numbered>(
       `SELECT sequence::text, aggregate_sequence::text, ce_sequence, (payload->>'n')::int AS n
          FROM outbox WHERE aggregateid = $1 ORDER BY outbox.sequence`,
       [aggregateId],
@@ -58,26 +48,26 @@ const pad = (n: number) => String(n).padStart(10, "0");
 describe("per-order outbox sequence", () => {
   it("numbers an order's events 1..n from the create statement on, zero-padded to 10 digits, in sequence order", async () => {
     const order = newOrder();
-    await createOrder(db.pool, order, { source: "/test", causedBy: "test" });
+    await createOrder(fixture.db.pool, order, { source: "/test", causedBy: "test" });
     for (let i = 1; i <= 3; i++) {
       const q = event(order.id, "OrderConfirmed", i);
-      await db.pool.query(q.text, q.values as unknown[]);
+      await fixture.db.pool.query(q.text, q.values as unknown[]);
     }
     const rows = await rowsOf(order.id);
     expect(rows.map((r) => r.aggregate_sequence)).toEqual(["1", "2", "3", "4"]);
     expect(rows.map((r) => r.ce_sequence)).toEqual([pad(1), pad(2), pad(3), pad(4)]);
-    const { rows: counter } = await db.pool.query("SELECT event_sequence::int AS n FROM orders WHERE id = $1", [order.id]);
+    const { rows: counter } = await fixture.db.pool.query("SELECT event_sequence::int AS n FROM orders WHERE id = $1", [order.id]);
     expect(counter[0].n).toBe(4);
   });
 
   it("stays 1..n without gaps under concurrent writers of one order when some of their transactions roll back", async () => {
     const order = newOrder();
-    await createOrder(db.pool, order, { source: "/test", causedBy: "test" });
+    await createOrder(fixture.db.pool, order, { source: "/test", causedBy: "test" });
     // 24 transactions race (8 connections), each writing 1–3 rows; every third rolls back after
     // its rows took numbers — the numbers must be reused, not skipped.
     const outcomes = await Promise.all(
       Array.from({ length: 24 }, async (_, t) => {
-        const client = await sessions.connect();
+        const client = await fixture.sessions.connect();
         try {
           await client.query("BEGIN");
           for (let r = 0; r < 1 + (t % 3); r++) {
@@ -108,21 +98,21 @@ describe("per-order outbox sequence", () => {
     for (const seqs of byTx.values()) expect(seqs).toEqual(seqs.map((_, i) => (seqs[0] ?? 0) + i));
     // Another order's counter is untouched by all of this.
     const other = newOrder();
-    await createOrder(db.pool, other, { source: "/test", causedBy: "test" });
+    await createOrder(fixture.db.pool, other, { source: "/test", causedBy: "test" });
     expect((await rowsOf(other.id)).map((r) => r.ce_sequence)).toEqual([pad(1)]);
   });
 
   it("ignores numbers a writer supplies, and leaves rows of aggregates that are not orders unnumbered", async () => {
     const order = newOrder();
-    await createOrder(db.pool, order, { source: "/test", causedBy: "test" });
-    await db.pool.query(
+    await createOrder(fixture.db.pool, order, { source: "/test", causedBy: "test" });
+    await fixture.db.pool.query(
       `INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, ce_source, ce_time, aggregate_sequence, ce_sequence)
        VALUES ($1, 'order', $2, 'OrderConfirmed', '{}', '/t', 't', 7, '0000000007'),
               ($3, 'order', $4, 'OrderConfirmed', '{}', '/t', 't', 7, '0000000007')`,
       [uuidv7(), order.id, uuidv7(), randomUUID()],
     );
     expect((await rowsOf(order.id)).map((r) => r.ce_sequence)).toEqual([pad(1), pad(2)]);
-    const { rows } = await db.pool.query(
+    const { rows } = await fixture.db.pool.query(
       "SELECT aggregate_sequence, ce_sequence FROM outbox WHERE aggregateid <> $1 AND ce_source = '/t'",
       [order.id],
     );
@@ -131,13 +121,13 @@ describe("per-order outbox sequence", () => {
 
   it("refuses the event after 9 999 999 999 instead of emitting a value that no longer sorts", async () => {
     const order = newOrder();
-    await createOrder(db.pool, order, { source: "/test", causedBy: "test" });
-    await db.pool.query("UPDATE orders SET event_sequence = 9999999998 WHERE id = $1", [order.id]);
+    await createOrder(fixture.db.pool, order, { source: "/test", causedBy: "test" });
+    await fixture.db.pool.query("UPDATE orders SET event_sequence = 9999999998 WHERE id = $1", [order.id]);
     const last = event(order.id);
-    await db.pool.query(last.text, last.values as unknown[]);
+    await fixture.db.pool.query(last.text, last.values as unknown[]);
     expect((await rowsOf(order.id)).at(-1)?.ce_sequence).toBe("9999999999");
     const over = event(order.id);
-    await expect(withTransaction(db.pool, (c) => c.query(over.text, over.values as unknown[]))).rejects.toMatchObject({
+    await expect(withTransaction(fixture.db.pool, (c) => c.query(over.text, over.values as unknown[]))).rejects.toMatchObject({
       code: "23514",
       constraint: "orders_event_sequence_range",
     });
@@ -145,19 +135,19 @@ describe("per-order outbox sequence", () => {
 
   it("numbers the rows already there when the migration runs, and the next event continues from there", async () => {
     const order = newOrder();
-    await createOrder(db.pool, order, { source: "/test", causedBy: "test" });
+    await createOrder(fixture.db.pool, order, { source: "/test", causedBy: "test" });
     for (let i = 0; i < 2; i++) {
       const q = event(order.id);
-      await db.pool.query(q.text, q.values as unknown[]);
+      await fixture.db.pool.query(q.text, q.values as unknown[]);
     }
     // As before 0075: no numbers, counter at 0. Then the migration's backfill statement.
-    await db.pool.query("UPDATE outbox SET aggregate_sequence = NULL, ce_sequence = NULL WHERE aggregateid = $1", [order.id]);
-    await db.pool.query("UPDATE orders SET event_sequence = 0 WHERE id = $1", [order.id]);
+    await fixture.db.pool.query("UPDATE outbox SET aggregate_sequence = NULL, ce_sequence = NULL WHERE aggregateid = $1", [order.id]);
+    await fixture.db.pool.query("UPDATE orders SET event_sequence = 0 WHERE id = $1", [order.id]);
     const migration = readFileSync(new URL("../../../migrations/0075_outbox_aggregate_sequence.sql", import.meta.url), "utf8");
     const backfill = migration.slice(migration.indexOf("WITH numbered AS"), migration.indexOf(";", migration.indexOf("WITH numbered AS")));
-    await db.pool.query(backfill);
+    await fixture.db.pool.query(backfill);
     const next = event(order.id);
-    await db.pool.query(next.text, next.values as unknown[]);
+    await fixture.db.pool.query(next.text, next.values as unknown[]);
     expect((await rowsOf(order.id)).map((r) => r.ce_sequence)).toEqual([pad(1), pad(2), pad(3), pad(4)]);
   });
 });

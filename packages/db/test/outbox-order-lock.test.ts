@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "./database.ts";
+import type pg from "pg";
+import { describe, expect, it } from "vitest";
+import { useDatabaseWithSessions } from "./database.ts";
 
 /*
  * The relay's ordering rule (docs/relay.md "Ordering"): one order's outbox rows commit in
@@ -9,20 +9,11 @@ import { freshDatabase, type TestDatabase } from "./database.ts";
  * 0040 makes the database enforce that for writers that forget the lock.
  */
 
-let db: TestDatabase;
-let sessions: pg.Pool;
-beforeAll(async () => {
-  db = await freshDatabase("outbox_order_lock");
-  sessions = new pg.Pool({ connectionString: db.url, max: 4, idle_in_transaction_session_timeout: 0 });
-});
-afterAll(async () => {
-  await sessions?.end();
-  await db?.drop();
-});
+const fixture = useDatabaseWithSessions("outbox_order_lock", 4);
 
 const newOrder = async () => {
   const id = randomUUID();
-  await db.pool.query(
+  await fixture.db.pool.query(
     "INSERT INTO orders (id, user_id, total_amount, currency, shipping_address, payment_method) VALUES ($1, 'u', 1, 'EUR', 'a', 'card')",
     [id],
   );
@@ -41,8 +32,8 @@ const insertRows = (client: pg.PoolClient | pg.Pool, aggregateId: string, count 
 describe("outbox sequence under the order's row lock", () => {
   it("makes a writer that inserts without locking the order wait for the order's writer in progress and take a later sequence", async () => {
     const order = await newOrder();
-    const holder = await sessions.connect();
-    const careless = await sessions.connect();
+    const holder = await fixture.sessions.connect();
+    const careless = await fixture.sessions.connect();
     try {
       await holder.query("BEGIN");
       await holder.query("SELECT 1 FROM orders WHERE id = $1 FOR UPDATE", [order]);
@@ -54,7 +45,7 @@ describe("outbox sequence under the order's row lock", () => {
       await expect
         .poll(
           async () =>
-            (await db.pool.query("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", [pidRows[0]?.pid])).rows[0]
+            (await fixture.db.pool.query("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", [pidRows[0]?.pid])).rows[0]
               ?.wait_event_type,
           { timeout: 10_000 },
         )
@@ -74,11 +65,11 @@ describe("outbox sequence under the order's row lock", () => {
 
   it("keeps the statement's row order within one insert, and leaves rows of aggregates that are not orders alone", async () => {
     const order = await newOrder();
-    const { rows } = await insertRows(db.pool, order, 5);
+    const { rows } = await insertRows(fixture.db.pool, order, 5);
     const bySequence = [...rows].sort((a, b) => (BigInt(a.sequence) < BigInt(b.sequence) ? -1 : 1));
     expect(bySequence.map((r) => (r as unknown as { n: number }).n)).toEqual([1, 2, 3, 4, 5]);
     // No orders row (tests, benchmarks, a non-UUID id): the identity default stands, nothing waits.
-    await expect(insertRows(db.pool, randomUUID(), 2)).resolves.toHaveProperty("rowCount", 2);
-    await expect(insertRows(db.pool, "not-a-uuid", 1)).resolves.toHaveProperty("rowCount", 1);
+    await expect(insertRows(fixture.db.pool, randomUUID(), 2)).resolves.toHaveProperty("rowCount", 2);
+    await expect(insertRows(fixture.db.pool, "not-a-uuid", 1)).resolves.toHaveProperty("rowCount", 1);
   });
 });
