@@ -3,7 +3,7 @@ import { type AdjustmentCommand, type LifecycleEvent, parseConsumedRecord, parse
 import type { OutgoingRecord } from "@orders/kafka";
 import { type ApplyOptions, applyEvents, httpPaymentClient, reconcilePayments, refundPayment } from "@orders/lifecycle";
 import { createLogger } from "@orders/runtime";
-import { freshDatabase, placeOrder, recordingJobQueue, type TestDatabase } from "@orders/testkit";
+import { placeOrder, recordingJobQueue, useFreshDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { paymentSimulator, singleCallPolicy } from "./payment-simulator.ts";
 
@@ -13,7 +13,7 @@ import { paymentSimulator, singleCallPolicy } from "./payment-simulator.ts";
  * amount, and a refund that never ran or whose answer was lost is repaired by reconciliation.
  */
 
-let db: TestDatabase;
+const db = useFreshDatabase("partial_refunds");
 let paymentUrl: string;
 const simulator = paymentSimulator();
 const { answers, service } = simulator;
@@ -23,12 +23,10 @@ const policy = singleCallPolicy();
 const { jobs, queue: recorder } = recordingJobQueue();
 
 beforeAll(async () => {
-  db = await freshDatabase("partial_refunds");
   paymentUrl = await simulator.start();
 });
 afterAll(async () => {
   simulator.stop();
-  await db?.drop();
 });
 
 const applyOptions: ApplyOptions = {

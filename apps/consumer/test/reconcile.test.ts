@@ -14,7 +14,7 @@ import {
   startSagaBoss,
 } from "@orders/lifecycle";
 import { createLogger } from "@orders/runtime";
-import { freshDatabase, placeOrder, type TestDatabase } from "@orders/testkit";
+import { placeOrder, useFreshDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { paymentSimulator, singleCallPolicy } from "./payment-simulator.ts";
 
@@ -24,7 +24,7 @@ import { paymentSimulator, singleCallPolicy } from "./payment-simulator.ts";
  * refund only by asking. This is the case the consumer alone cannot repair.
  */
 
-let db: TestDatabase;
+const db = useFreshDatabase("reconcile");
 let boss: PgBoss;
 let paymentUrl: string;
 const simulator = paymentSimulator();
@@ -35,14 +35,12 @@ const execFileAsync = promisify(execFile);
 const CLI = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 
 beforeAll(async () => {
-  db = await freshDatabase("reconcile");
   boss = await startSagaBoss({ connectionString: db.url, max: 3, supervise: false, schedule: false });
   paymentUrl = await simulator.start();
 });
 afterAll(async () => {
   simulator.stop();
   await boss?.stop({ graceful: false, close: true });
-  await db?.drop();
 });
 
 const applyOptions = (): ApplyOptions => ({
