@@ -22,4 +22,20 @@ describe("startSagaBoss", () => {
       await second.stop({ graceful: false, close: true });
     }
   });
+
+  it("a chore whose worker died mid-run holds its singleton queue for minutes at most, not pg-boss' 15-minute default", async () => {
+    // The 10 000-order soak: a consumer killed or frozen during a sweep left the singleton
+    // deadline (and reconciliation) queue blocked by an active job until it expired, and orders
+    // stayed PENDING past the run's end.
+    const boss = await startSagaBoss({ connectionString: db.url, max: 2, supervise: false, schedule: false });
+    try {
+      for (const queue of [QUEUES.pendingDeadline, QUEUES.reconcilePayments, QUEUES.processedMessagesRetention]) {
+        const expireInSeconds = (await boss.getQueue(queue))?.expireInSeconds ?? 900;
+        expect(expireInSeconds, queue).toBeLessThanOrEqual(600);
+      }
+      expect((await boss.getQueue(QUEUES.pendingDeadline))?.expireInSeconds).toBeLessThanOrEqual(60);
+    } finally {
+      await boss.stop({ graceful: false, close: true });
+    }
+  });
 });

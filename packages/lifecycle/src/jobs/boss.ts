@@ -39,10 +39,13 @@ export function sagaQueues(options: Pick<SagaBossOptions, "retryLimit" | "retryD
     // ~3 h in all) instead of giving up after a minute of an open breaker. Reconciliation asks
     // again beyond that (REFUND_OUTSTANDING).
     { name: QUEUES.refundPayment, options: { ...retry, retryLimit: Math.max(retry.retryLimit, 40), retryDelayMax: 300 } },
-    // One sweep at a time is enough; a missed one is made up by the next.
-    { name: QUEUES.pendingDeadline, options: { retryLimit: 0, policy: "singleton" } },
-    { name: QUEUES.reconcilePayments, options: { retryLimit: 0, policy: "singleton" } },
-    { name: QUEUES.processedMessagesRetention, options: { retryLimit: 0, policy: "singleton" } },
+    // One run of each chore at a time is enough; a missed one is made up by the next. A singleton
+    // queue is blocked while its job is active, so a worker killed or frozen mid-run must not hold
+    // it for pg-boss' default 15 minutes (the 10 000-order soak: orders left PENDING past the
+    // deadline, reconciliation idle): each expires a little beyond its longest honest run.
+    { name: QUEUES.pendingDeadline, options: { retryLimit: 0, policy: "singleton", expireInSeconds: 60 } },
+    { name: QUEUES.reconcilePayments, options: { retryLimit: 0, policy: "singleton", expireInSeconds: 300 } },
+    { name: QUEUES.processedMessagesRetention, options: { retryLimit: 0, policy: "singleton", expireInSeconds: 600 } },
   ];
 }
 
