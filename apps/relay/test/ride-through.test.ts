@@ -30,7 +30,10 @@ let inventory: Awaited<ReturnType<typeof startQuoteStub>>;
 let services: Service[] = [];
 
 beforeAll(async () => {
-  pg = await startLocalPostgres();
+  // Durable: an immediate stop is a crash, and the fast default (fsync and synchronous_commit
+  // off) may lose transactions committed just before it — an order created before the outage
+  // then vanished and its result was dead-lettered UNKNOWN_ORDER (a CI run).
+  pg = await startLocalPostgres({ durable: true });
   inventory = await startQuoteStub();
 });
 afterEach(async (context) => {
