@@ -55,7 +55,8 @@ describe("PENDING deadline granularity", () => {
         await new Promise((r) => setTimeout(r, 250));
       }
       expect(row?.cancelled, "cancelled at all within 45 s").toBeTruthy();
-      const lateMs = (row?.cancelled as Date).getTime() - (row?.created as Date).getTime();
+      if (!row?.cancelled || !row.created) throw new Error("order not cancelled");
+      const lateMs = (row.cancelled as Date).getTime() - (row.created as Date).getTime();
       // deadline + sweep interval (≤ deadline / 4 here) + pickup (1 s poll) + 6 s slack.
       const bound = DEADLINE_MS + DEADLINE_MS / 4 + 1_000 + 6_000;
       console.log(`deadline ${DEADLINE_MS} ms: cancelled ${lateMs} ms after creation (bound ${bound} ms)`);
