@@ -7,14 +7,19 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- deps: production dependencies of the whole workspace, from the lock file only ----
 FROM ${NODE_IMAGE} AS deps
+ARG APP_DIR=apps/api
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 COPY apps ./apps
 COPY packages ./packages
+COPY devkit ./devkit
 # Only the package.json files matter for the install; the sources come in the runtime stage.
-RUN find apps packages -mindepth 2 -not -path '*/node_modules*' -not -name package.json -type f -delete \
- && npm ci --omit=dev --no-audit --no-fund \
+# `--workspace` installs the production dependencies of the one app being built (and of the
+# workspace packages it depends on), so an API image never carries the embedded PostgreSQL or
+# the simulators' dependencies.
+RUN find apps packages devkit -mindepth 2 -not -path '*/node_modules*' -not -name package.json -type f -delete \
+ && npm ci --omit=dev --workspace "${APP_DIR}" --no-audit --no-fund \
  && npm cache clean --force
 
 # ---- runtime: sources + deps, unprivileged ----
@@ -31,6 +36,8 @@ COPY --chown=node:node migrations ./migrations
 COPY --chown=node:node deploy ./deploy
 COPY --chown=node:node packages ./packages
 COPY --chown=node:node apps ./apps
+# The simulators' images (docker-compose) are built from devkit/; app images never import it.
+COPY --chown=node:node devkit ./devkit
 # Workspace packages may carry their own node_modules (nested versions): take them from deps.
 COPY --from=deps --chown=node:node /app/packages ./packages
 COPY --from=deps --chown=node:node /app/apps ./apps

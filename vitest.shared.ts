@@ -7,7 +7,7 @@ import { defineConfig } from "vitest/config";
 export const withDatabase = (options: { timeoutMs?: number } = {}) =>
   defineConfig({
     test: {
-      globalSetup: [new URL("./packages/testkit/src/global-setup.ts", import.meta.url).pathname],
+      globalSetup: [new URL("./devkit/testkit/src/global-setup.ts", import.meta.url).pathname],
       testTimeout: options.timeoutMs ?? 30_000,
       hookTimeout: 120_000,
       reporters: ["default", ["json", { outputFile: "test-results.json" }]],
@@ -22,8 +22,8 @@ export const withKafka = (options: { timeoutMs?: number } = {}) =>
   defineConfig({
     test: {
       globalSetup: [
-        new URL("./packages/testkit/src/global-setup.ts", import.meta.url).pathname,
-        new URL("./packages/testkit/src/kafka-global-setup.ts", import.meta.url).pathname,
+        new URL("./devkit/testkit/src/global-setup.ts", import.meta.url).pathname,
+        new URL("./devkit/testkit/src/kafka-global-setup.ts", import.meta.url).pathname,
       ],
       testTimeout: options.timeoutMs ?? 60_000,
       hookTimeout: 300_000,

@@ -16,7 +16,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing: string[] = [];
-for (const group of ["packages", "apps"]) {
+for (const group of ["packages", "devkit", "apps"]) {
   for (const name of await readdir(group).catch(() => [] as string[])) {
     const dir = `${group}/${name}`;
     const pkg = JSON.parse(await readFile(`${dir}/package.json`, "utf8").catch(() => "{}")) as { scripts?: Record<string, string> };

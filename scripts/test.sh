@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
-find apps packages -maxdepth 2 -name test-results.json -delete 2>/dev/null
+find apps packages devkit -maxdepth 2 -name test-results.json -delete 2>/dev/null
 
 npx biome check . ; lint_rc=$?
 npx turbo run build typecheck test --concurrency=2 --continue --output-logs=new-only "$@"; turbo_rc=$?

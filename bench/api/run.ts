@@ -136,7 +136,7 @@ try {
   await migrate(database.url);
   const simPort = await freePort();
   const apiPort = await freePort();
-  const simulator = startNode("packages/simulators/src/inventory/main.ts", { PORT: String(simPort), LOG_LEVEL: "warn" });
+  const simulator = startNode("devkit/simulators/src/inventory/main.ts", { PORT: String(simPort), LOG_LEVEL: "warn" });
   const api = startNode(
     "apps/api/src/main.ts",
     {

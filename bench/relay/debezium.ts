@@ -18,7 +18,7 @@ import type pg from "pg";
 import * as v from "valibot";
 import { RelayConfigSchema } from "../../apps/relay/src/config.ts";
 import { startRelay } from "../../apps/relay/src/wiring.ts";
-import { readTopic, type SeenRecord } from "../../packages/local-connect/test/helpers.ts";
+import { readTopic, type SeenRecord } from "../../devkit/local-connect/test/helpers.ts";
 
 /** The relay as it runs in production (apps/relay's wiring, default settings), in this process. */
 async function startRealRelay(databaseUrl: string, brokers: string[], topic: string) {

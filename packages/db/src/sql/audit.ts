@@ -1,7 +1,7 @@
 import type { Query } from "./query.ts";
 
 /*
- * Read-only queries of the end-to-end checker (packages/stack): they look at several
+ * Read-only queries of the end-to-end checker (devkit/stack): they look at several
  * aggregates at once to prove nothing was lost or applied twice. Not used on any hot path.
  */
 

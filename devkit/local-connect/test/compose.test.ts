@@ -126,7 +126,7 @@ describe("Dockerfiles", () => {
   it("app image: no deployable's production dependencies reach the test and local scaffolding (--omit=dev leaves it out)", () => {
     const scaffolding = ["testkit", "local-postgres", "local-kafka", "local-connect", "simulators", "stack"].map((n) => `@orders/${n}`);
     const dirOf = new Map<string, string>();
-    for (const root of ["apps", "packages"]) {
+    for (const root of ["apps", "packages", "devkit"]) {
       for (const dir of readdirSync(join(REPO_ROOT, root))) {
         const file = join(root, dir, "package.json");
         if (existsSync(join(REPO_ROOT, file))) dirOf.set((JSON.parse(read(file)) as { name: string }).name, file);

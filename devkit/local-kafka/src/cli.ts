@@ -1,6 +1,6 @@
 // Usage:
-//   node packages/local-kafka/src/cli.ts fetch [--tools]   prefetch the jars (CI cache warm-up)
-//   node packages/local-kafka/src/cli.ts start             run a broker until SIGINT/SIGTERM
+//   node devkit/local-kafka/src/cli.ts fetch [--tools]   prefetch the jars (CI cache warm-up)
+//   node devkit/local-kafka/src/cli.ts start             run a broker until SIGINT/SIGTERM
 import { parseArgs } from "node:util";
 import { ensureKafkaClasspath, ensureKafkaToolsClasspath } from "./artifacts.ts";
 import { startKafka } from "./broker.ts";

@@ -10,7 +10,7 @@ import { FAULT_KINDS, type FaultServers, runFaultSuite, startFaultServers, summa
  * checker must find nothing lost, nothing applied twice, and no money or stock invariant broken.
  *   FAULT_SEEDS=7,8 (replay seeds), FAULT_ORDERS, FAULT_WINDOW_S override the defaults; the same
  *   run outside vitest: FAULT_SEED=101 FAULT_ORDERS=1000 FAULT_WINDOW_S=75 FAULT_ROUNDS=1
- *   FAULT_OPEN_TX_S=90 npm run soak --workspace packages/stack (docs/reliability.md).
+ *   FAULT_OPEN_TX_S=90 npm run soak --workspace devkit/stack (docs/reliability.md).
  */
 const SEEDS = (process.env.FAULT_SEEDS ?? "101,202,303").split(",").map((s) => Number(s.trim()));
 const ORDERS = Number(process.env.FAULT_ORDERS ?? 1_000);

@@ -1,5 +1,5 @@
 /**
- * The fault soak (not CI): `npm run soak --workspace packages/stack`.
+ * The fault soak (not CI): `npm run soak --workspace devkit/stack`.
  *   FAULT_SEED      seed to replay (default: a random one, printed)
  *   FAULT_ORDERS    orders (default 10 000)
  *   FAULT_WINDOW_S  seconds over which orders and faults are spread (default 900)

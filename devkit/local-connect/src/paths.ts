@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 
-/** The repository root (this file is packages/local-connect/src/paths.ts). */
+/** The repository root (this file is devkit/local-connect/src/paths.ts). */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** The checked-in connector registration (REST body for `PUT /connectors/{name}/config`'s parent). */

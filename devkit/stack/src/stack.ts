@@ -147,7 +147,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
     const inventory = await run({
       name: "inventory",
-      script: "packages/simulators/src/inventory-events/main.ts",
+      script: "devkit/simulators/src/inventory-events/main.ts",
       env: {
         ...common,
         ...simChaos,
@@ -161,7 +161,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     const payment = await run({
       name: "payment",
-      script: "packages/simulators/src/payment/main.ts",
+      script: "devkit/simulators/src/payment/main.ts",
       env: {
         ...common,
         ...simChaos,
@@ -174,7 +174,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     await run({
       name: "delivery",
-      script: "packages/simulators/src/delivery/main.ts",
+      script: "devkit/simulators/src/delivery/main.ts",
       env: {
         ...common,
         ...simChaos,

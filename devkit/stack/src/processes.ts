@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isListeningAnnouncement } from "@orders/runtime";
 
-/** Repository root (this file is packages/stack/src/processes.ts). */
+/** Repository root (this file is devkit/stack/src/processes.ts). */
 export const REPO_ROOT = new URL("../../../", import.meta.url).pathname;
 
 export interface ServiceSpec {

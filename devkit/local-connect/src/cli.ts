@@ -1,10 +1,10 @@
 // Usage:
-//   node packages/local-connect/src/cli.ts fetch
+//   node devkit/local-connect/src/cli.ts fetch
 //       prefetch the Connect and Debezium jars (and build the transform) into the cache
-//   node packages/local-connect/src/cli.ts start
+//   node devkit/local-connect/src/cli.ts start
 //       OUTBOX_MODE=debezium without Docker: a Connect worker + the outbox connector against
 //       $DATABASE_URL and $KAFKA_BROKERS, publishing to $ORDERS_TOPIC, until SIGINT/SIGTERM
-//   node packages/local-connect/src/cli.ts register [--url URL] [--file JSON]
+//   node devkit/local-connect/src/cli.ts register [--url URL] [--file JSON]
 //       register (create or update) the connector on a running worker and wait until RUNNING;
 //       the compose stack's one-shot `connect-register` service
 import { readFileSync } from "node:fs";
