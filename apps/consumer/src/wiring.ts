@@ -118,7 +118,10 @@ export async function startConsumer(config: ConsumerConfig, logger: Logger): Pro
         logger,
         metrics,
       }),
-      onLag: (topic, partition, lag) => metrics.lag.set({ topic, partition: String(partition) }, lag),
+      onLag: (topic, partition, lag) =>
+        lag === null
+          ? metrics.lag.remove({ topic, partition: String(partition) })
+          : metrics.lag.set({ topic, partition: String(partition) }, lag),
       onCrash: (error, restarting) => logger.error("consumer crashed", { err: error, restarting }),
     });
     await consumer.start();

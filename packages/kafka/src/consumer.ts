@@ -60,8 +60,12 @@ export interface BatchConsumerOptions {
   readonly partitionsConcurrently?: number;
   readonly sessionTimeoutMs?: number;
   readonly fromBeginning?: boolean;
-  /** Lag of a partition after each chunk (high watermark − next offset). */
-  readonly onLag?: (topic: string, partition: number, lag: number) => void;
+  /**
+   * Lag of a partition after each chunk (high watermark − next offset); `null` once the
+   * partition is no longer this member's (lost in a rebalance, or the member stopped), so a
+   * gauge drops that series instead of reporting a stale lag for ever.
+   */
+  readonly onLag?: (topic: string, partition: number, lag: number | null) => void;
   readonly onCrash?: (error: unknown, restarting: boolean) => void;
 }
 
@@ -115,6 +119,29 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
     }, restartDelayMs);
     restartDelayMs = Math.min(restartDelayMs * 2, RESTART_MAX_DELAY_MS);
   };
+  // Partitions this member reported a lag for, and those it owns since the last join.
+  const reported = new Map<string, { topic: string; partition: number }>();
+  let assigned: ReadonlySet<string> | null = null;
+  const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+  const forget = (keep: (key: string) => boolean) => {
+    for (const [key, { topic, partition }] of reported) {
+      if (keep(key)) continue;
+      reported.delete(key);
+      options.onLag?.(topic, partition, null);
+    }
+  };
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    const now = new Set<string>();
+    for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
+      for (const partition of partitions) now.add(keyOf(topic, partition));
+    }
+    assigned = now;
+    forget((key) => now.has(key));
+  });
+  consumer.on(consumer.events.STOP, () => {
+    assigned = null;
+    forget(() => false);
+  });
   consumer.on(consumer.events.CRASH, (e) => {
     const restartedByClient = e.payload.restart;
     options.onCrash?.(e.payload.error, restartedByClient || !stopping);
@@ -152,8 +179,11 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
       if (last) resolveOffset(last.offset);
       await commitOffsetsIfNecessary();
       await heartbeat();
-      if (last && options.onLag) {
+      // A chunk finishing after its partition was revoked reports nothing: the series is gone.
+      const key = keyOf(batch.topic, batch.partition);
+      if (last && options.onLag && !isStale() && (assigned === null || assigned.has(key))) {
         const lag = Number(batch.highWatermark) - Number(last.offset) - 1;
+        reported.set(key, { topic: batch.topic, partition: batch.partition });
         options.onLag(batch.topic, batch.partition, Math.max(0, lag));
       }
     }
