@@ -1,4 +1,5 @@
 import {
+  auditLines,
   auditOrders,
   countUnpublishedOf,
   ledgerSums,
@@ -8,7 +9,7 @@ import {
   processedMessageIds,
   settledProgress,
 } from "@orders/db";
-import { ORDER_TRANSITIONS } from "@orders/domain";
+import { fulfilmentStatus, type Money, ORDER_TRANSITIONS, type OrderStatus, type PaymentStatus, statusDrift } from "@orders/domain";
 import { DLQ_HEADERS, deadLetterTopic, type Kafka, readTopicToEnd, type TopicNames } from "@orders/kafka";
 import type { OutboxMode } from "./config.ts";
 import { type InventoryLedger, moneyViolations, type PaymentLedgerEntry, type Violation } from "./money-check.ts";
@@ -172,8 +173,18 @@ export async function checkSystem(input: CheckInput): Promise<CheckReport> {
     figures.payments_captured = input.paymentLedger.filter((l) => l.captured).length;
     figures.payments_refunded = input.paymentLedger.filter((l) => l.refunded).length;
   }
+  const sums = await ledgerSums(input.pool, input.placedIds);
   if (input.paymentLedger && input.inventoryLedger) {
-    violations.push(...moneyViolations(rows, input.paymentLedger, input.inventoryLedger, await ledgerSums(input.pool, input.placedIds)));
+    violations.push(...moneyViolations(rows, input.paymentLedger, input.inventoryLedger, sums));
+  }
+  // Issue 13: the stored lifecycle columns never drift from the line counters and the ledger.
+  const linesOf = await auditLines(input.pool, input.placedIds);
+  const capturedOf = new Map(sums.map((s) => [s.orderId, s.captured as Money]));
+  for (const o of rows) {
+    const lines = linesOf.get(o.id) ?? [];
+    const stored = { status: o.status as OrderStatus, paymentStatus: o.payment_status as PaymentStatus };
+    const derived = { fulfilment: fulfilmentStatus(lines), captured: capturedOf.get(o.id) ?? ("0.00" as Money) };
+    for (const detail of statusDrift(stored, derived)) violations.push({ orderId: o.id, kind: "status-drift", detail });
   }
   for (const v of violations) figures[`violation_${v.kind}`] = (figures[`violation_${v.kind}`] ?? 0) + 1;
   // Each violation with its order's timeline (bounded: a broken run may name thousands).

@@ -1,3 +1,4 @@
+import type { OrderLine } from "@orders/domain";
 import type { Queryable } from "./pool.ts";
 import { rowsOf } from "./run.ts";
 import * as audit from "./sql/audit.ts";
@@ -69,3 +70,14 @@ export const publishedDuring = async (
     created: 0,
     published: 0,
   };
+
+/** Per order, its lines with their unit counters (the shape of the domain's OrderLine). */
+export async function auditLines(db: Queryable, orderIds: readonly string[]): Promise<Map<string, OrderLine[]>> {
+  const out = new Map<string, OrderLine[]>();
+  for (const { orderId, ...line } of await rowsOf<OrderLine & { orderId: string }>(db, audit.selectLineCounters(orderIds))) {
+    const lines = out.get(orderId) ?? [];
+    lines.push(line);
+    out.set(orderId, lines);
+  }
+  return out;
+}

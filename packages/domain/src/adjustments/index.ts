@@ -4,4 +4,5 @@ export * from "./ledger.ts";
 export * from "./lines.ts";
 export * from "./payloads.ts";
 export * from "./policy.ts";
+export * from "./status-drift.ts";
 export * from "./types.ts";
