@@ -56,9 +56,12 @@ export function cpuSampler(pids: { api: number; simulator: number; postgresDataD
   };
 }
 
-/** CPU milliseconds per request of each process between two samples. */
-export function cpuPerRequest(before: CpuSample, after: CpuSample, requests: number): string {
+/** CPU milliseconds per request of each process between two samples (a printable line and the total). */
+export function cpuPerRequest(before: CpuSample, after: CpuSample, requests: number): { line: string; total: number } {
   const per = (k: keyof CpuSample) => ((after[k] - before[k]) / Math.max(1, requests)).toFixed(2);
   const total = (Object.keys(after) as (keyof CpuSample)[]).reduce((s, k) => s + after[k] - before[k], 0) / Math.max(1, requests);
-  return `CPU ms/req: api ${per("api")}  simulator ${per("simulator")}  load generator ${per("bench")}  postgres ${per("postgres")}  = ${total.toFixed(2)}`;
+  return {
+    line: `CPU ms/req: api ${per("api")}  simulator ${per("simulator")}  load generator ${per("bench")}  postgres ${per("postgres")}  = ${total.toFixed(2)}`,
+    total,
+  };
 }
