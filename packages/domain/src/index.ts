@@ -5,4 +5,5 @@ export * from "./ids.ts";
 export * from "./lifecycle/index.ts";
 export * from "./money.ts";
 export * from "./order-events.ts";
+export * from "./payments/index.ts";
 export * from "./schemas/index.ts";

@@ -1,3 +1,13 @@
+import {
+  attemptOf,
+  capturingAttempt,
+  customerAttempts,
+  isDecided,
+  latestAttempt,
+  type PaymentFacts,
+  positionInRound,
+} from "../payments/attempts.ts";
+import type { PaymentMethod } from "../schemas/order-request.ts";
 import type { OrderState } from "./statuses.ts";
 import { type StatusField, transition } from "./transition-table.ts";
 
@@ -10,7 +20,8 @@ export type LifecycleEvent =
   | { readonly type: "InventoryReserved" }
   | { readonly type: "InventoryFailure"; readonly reason: string }
   | { readonly type: "InventoryReleased" }
-  | { readonly type: "PaymentSuccess" }
+  /** `attempt`: which attempt captured (absent from older producers and from reconciliation). */
+  | { readonly type: "PaymentSuccess"; readonly attempt?: number }
   | { readonly type: "PaymentFailed"; readonly reason: string; readonly retryable: boolean; readonly attempt: number }
   | { readonly type: "PaymentRefunded" }
   | { readonly type: "OrderShipped" }
@@ -18,20 +29,25 @@ export type LifecycleEvent =
   | { readonly type: "CancelRequested"; readonly reason: string }
   | { readonly type: "PendingTimeout" }
   /** The PaymentInitiator found the order cancelled and never sent this attempt's charge. */
-  | { readonly type: "PaymentAbandoned"; readonly attempt: number };
+  | { readonly type: "PaymentAbandoned"; readonly attempt: number }
+  /** The customer starts another attempt after a decline (API, issue 14). */
+  | { readonly type: "PaymentRetryRequested"; readonly method: PaymentMethod }
+  /** The action-required window closed without a successful attempt (expiry job, issue 14). */
+  | { readonly type: "PaymentWindowExpired" };
 
 export type LifecycleEventType = LifecycleEvent["type"];
 
 /** Work the caller must start in the same transaction (pg-boss jobs). */
 export type FollowUp =
-  | { readonly type: "InitiatePayment"; readonly attempt: number }
+  /** `method`: the attempt's, when not the order's (a customer retry with another method, and its automatic retries). */
+  | { readonly type: "InitiatePayment"; readonly attempt: number; readonly method?: PaymentMethod }
   /**
    * `refundId`/`amount` come from the money ledger (issue 13): the writer fills them in; without
    * them the job refunds the whole capture under `refund:<order id>` (jobs queued before).
    */
   | { readonly type: "RefundPayment"; readonly refundId?: string; readonly amount?: string };
 
-export type ProducedEventType = "OrderConfirmed" | "OrderCancelled";
+export type ProducedEventType = "OrderConfirmed" | "OrderCancelled" | "PaymentActionRequired" | "PaymentAttemptStarted";
 
 export type Decision =
   | {
@@ -41,6 +57,8 @@ export type Decision =
       readonly note: string;
       readonly emit: { readonly type: ProducedEventType; readonly reason: string } | null;
       readonly followUps: readonly FollowUp[];
+      /** This attempt captured after another one had: record it and refund it (the order is unchanged). */
+      readonly secondCapture?: { readonly attempt: number };
     }
   | {
       readonly kind: "skip";
@@ -49,11 +67,28 @@ export type Decision =
       readonly note: string;
     };
 
-export type SkipReason = "ALREADY_APPLIED" | "ORDER_FINAL" | "NOT_CANCELLABLE" | "STALE_RESULT" | "ILLEGAL_TRANSITION";
+export type SkipReason =
+  | "ALREADY_APPLIED"
+  | "ORDER_FINAL"
+  | "NOT_CANCELLABLE"
+  | "STALE_RESULT"
+  | "ILLEGAL_TRANSITION"
+  /** A customer retry while no action is required (HTTP 409). */
+  | "NO_ACTION_REQUIRED"
+  /** A customer retry beyond `maxCustomerAttempts` (HTTP 409). */
+  | "ATTEMPTS_EXHAUSTED";
 
 export interface DecisionContext {
   /** Payment attempts allowed in all, the first included. */
   readonly maxPaymentAttempts: number;
+  /**
+   * Issue 14: a final decline leaves the order PENDING with payment ACTION_REQUIRED (the writer
+   * sets the window's deadline) instead of cancelling it, while the customer may still start an
+   * attempt. 0 or absent: the decline cancels at once, as before.
+   */
+  readonly paymentActionWindowMs?: number;
+  /** Attempts the customer may start after declines (each with its own automatic retries). */
+  readonly maxCustomerAttempts?: number;
 }
 
 const skip = (reason: SkipReason, note: string): Decision => ({ kind: "skip", reason, note });
@@ -91,16 +126,20 @@ function apply(
  * a reason. Never throws: even a stored state the tables cannot produce (hand-edited row)
  * gives a skip, so a surprising message cannot crash-loop a consumer.
  */
-export function decide(order: OrderState, event: LifecycleEvent, ctx: DecisionContext): Decision {
+export function decide(order: OrderState, event: LifecycleEvent, ctx: DecisionContext, facts?: PaymentFacts): Decision {
   try {
-    return decideUnchecked(order, event, ctx);
+    return decideUnchecked(order, event, ctx, facts);
   } catch (error) {
     if (error instanceof TableRefusal) return skip("ILLEGAL_TRANSITION", `${event.type}: ${error.message}`);
     throw error;
   }
 }
 
-function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: DecisionContext): Decision {
+/** Whether a final decline now waits for the customer instead of cancelling. */
+const customerMayRetry = (ctx: DecisionContext, facts: PaymentFacts | undefined): boolean =>
+  facts !== undefined && (ctx.paymentActionWindowMs ?? 0) > 0 && customerAttempts(facts) < (ctx.maxCustomerAttempts ?? 0);
+
+function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: DecisionContext, facts?: PaymentFacts): Decision {
   const d = new Draft(order);
   switch (event.type) {
     case "InventoryReserved": {
@@ -124,6 +163,21 @@ function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: Decision
           type: "OrderCancelled",
           reason: "payment-failed",
         });
+      }
+      if (order.paymentStatus === "ACTION_REQUIRED") {
+        // The decline overtook the reservation: the stock is held while the customer decides.
+        return apply(d, "inventory reserved; payment waits for the customer");
+      }
+      if (facts?.method === "cod" && order.paymentStatus === "NOT_STARTED") {
+        // Cash on delivery: nothing is charged now; the courier collects, OrderDelivered captures.
+        return apply(d.set("status", "CONFIRMED"), "inventory reserved; cash on delivery", {
+          type: "OrderConfirmed",
+          reason: "reserved, cash on delivery",
+        });
+      }
+      if (order.paymentStatus === "PENDING" && facts !== undefined && facts.attempts.length > 0) {
+        // A customer's attempt overtook the reservation: it is already on its way.
+        return apply(d, "inventory reserved; payment attempt already on its way");
       }
       return apply(d.set("paymentStatus", "PENDING"), "inventory reserved; payment initiated", null, [
         { type: "InitiatePayment", attempt: 1 },
@@ -152,6 +206,25 @@ function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: Decision
     }
 
     case "PaymentSuccess": {
+      if (facts !== undefined && event.attempt !== undefined) {
+        const attempt = attemptOf(facts, event.attempt);
+        if (attempt?.status === "SUCCEEDED" || attempt?.status === "REFUNDED") {
+          return skip("ALREADY_APPLIED", `attempt ${event.attempt} already ${attempt.status}`);
+        }
+        const first = capturingAttempt(facts);
+        if (first !== undefined && first.number !== event.attempt) {
+          // At most one capture per order: another attempt already captured, so this one's money
+          // goes back whatever the order's state (issue 14).
+          return {
+            kind: "apply",
+            next: order,
+            note: `attempt ${event.attempt} captured after attempt ${first.number} had; refunded automatically`,
+            emit: null,
+            followUps: [],
+            secondCapture: { attempt: event.attempt },
+          };
+        }
+      }
       if (order.paymentStatus === "SUCCEEDED" || order.paymentStatus === "REFUNDED") {
         return skip("ALREADY_APPLIED", `payment already ${order.paymentStatus}`);
       }
@@ -180,13 +253,35 @@ function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: Decision
         return skip("STALE_RESULT", `payment already ${order.paymentStatus}`);
       }
       if (order.paymentStatus === "FAILED") return skip("ALREADY_APPLIED", "payment already failed for good");
+      if (facts !== undefined) {
+        const attempt = attemptOf(facts, event.attempt);
+        if (isDecided(attempt)) return skip("ALREADY_APPLIED", `attempt ${event.attempt} already ${attempt?.status}`);
+        const latest = latestAttempt(facts);
+        if (latest !== undefined && latest.number > event.attempt) {
+          return skip("STALE_RESULT", `attempt ${event.attempt} failed after attempt ${latest.number} began`);
+        }
+      }
+      if (order.paymentStatus === "ACTION_REQUIRED") return skip("ALREADY_APPLIED", "payment already waits for the customer");
       if (order.status === "CANCELLED")
         return apply(d.set("paymentStatus", "FAILED"), `payment failed after cancellation: ${event.reason}`);
       if (order.status !== "PENDING") return skip("ILLEGAL_TRANSITION", `PaymentFailed in ${order.status}`);
-      if (event.retryable && event.attempt < ctx.maxPaymentAttempts) {
+      // Automatic retries count per round: the first attempt and each customer retry open one.
+      const position = facts ? positionInRound(facts, event.attempt) : event.attempt;
+      if (event.retryable && position < ctx.maxPaymentAttempts) {
+        const method = facts ? attemptOf(facts, event.attempt)?.method : undefined;
         return apply(d.set("paymentStatus", "PENDING"), `payment attempt ${event.attempt} failed (${event.reason}); retrying`, null, [
-          { type: "InitiatePayment", attempt: event.attempt + 1 },
+          method && method !== facts?.method
+            ? { type: "InitiatePayment", attempt: event.attempt + 1, method }
+            : { type: "InitiatePayment", attempt: event.attempt + 1 },
         ]);
+      }
+      if (customerMayRetry(ctx, facts)) {
+        // Issue 14: the order and its stock wait for the customer (until the window closes).
+        return apply(
+          d.set("paymentStatus", "ACTION_REQUIRED"),
+          `payment attempt ${event.attempt} failed (${event.reason}); waiting for the customer to retry`,
+          { type: "PaymentActionRequired", reason: event.reason },
+        );
       }
       d.set("paymentStatus", "FAILED").set("status", "CANCELLED");
       return apply(d, `payment failed after ${event.attempt} attempt(s): ${event.reason}`, {
@@ -219,6 +314,14 @@ function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: Decision
 
     case "OrderDelivered": {
       if (order.deliveryStatus === "DELIVERED") return skip("ALREADY_APPLIED", "already delivered");
+      if (
+        facts?.method === "cod" &&
+        order.paymentStatus === "NOT_STARTED" &&
+        (order.status === "CONFIRMED" || order.status === "SHIPPED")
+      ) {
+        // Cash on delivery: the courier collected the money on delivery; that is the capture.
+        d.set("paymentStatus", "SUCCEEDED");
+      }
       if (order.status === "CONFIRMED") {
         // OrderDelivered overtook OrderShipped; delivery implies shipment.
         return apply(
@@ -235,6 +338,8 @@ function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: Decision
         return skip("NOT_CANCELLABLE", `cannot cancel an order in ${order.status}`);
       }
       d.set("status", "CANCELLED");
+      // Nothing is in flight while the payment waits for the customer: close it.
+      if (order.paymentStatus === "ACTION_REQUIRED") d.set("paymentStatus", "FAILED");
       const refund: FollowUp[] = order.paymentStatus === "SUCCEEDED" ? [{ type: "RefundPayment" }] : [];
       return apply(d, `cancelled: ${event.reason}`, { type: "OrderCancelled", reason: event.reason }, refund);
     }
@@ -247,8 +352,34 @@ function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: Decision
       return apply(d.set("paymentStatus", "FAILED"), "payment not attempted: order cancelled");
     }
 
+    case "PaymentRetryRequested": {
+      if (order.status !== "PENDING" || order.paymentStatus !== "ACTION_REQUIRED") {
+        return skip("NO_ACTION_REQUIRED", `no payment action required (${order.status}, payment ${order.paymentStatus})`);
+      }
+      if (facts !== undefined && customerAttempts(facts) >= (ctx.maxCustomerAttempts ?? 0)) {
+        return skip("ATTEMPTS_EXHAUSTED", `the customer already started ${customerAttempts(facts)} attempt(s)`);
+      }
+      const attempt = (facts ? (latestAttempt(facts)?.number ?? 0) : 0) + 1;
+      return apply(
+        d.set("paymentStatus", "PENDING"),
+        `customer started payment attempt ${attempt} (${event.method})`,
+        { type: "PaymentAttemptStarted", reason: "customer retry" },
+        [{ type: "InitiatePayment", attempt, method: event.method }],
+      );
+    }
+
+    case "PaymentWindowExpired": {
+      if (order.status !== "PENDING") return skip("ORDER_FINAL", `no longer PENDING (${order.status})`);
+      if (order.paymentStatus !== "ACTION_REQUIRED")
+        return skip("STALE_RESULT", `payment ${order.paymentStatus}: a retry began or a result arrived`);
+      d.set("paymentStatus", "FAILED").set("status", "CANCELLED");
+      return apply(d, "no successful payment attempt before the window closed", { type: "OrderCancelled", reason: "payment-failed" });
+    }
+
     case "PendingTimeout": {
       if (order.status !== "PENDING") return skip("ORDER_FINAL", `no longer PENDING (${order.status})`);
+      // The action-required window, not the PENDING deadline, governs a payment waiting for the customer.
+      if (order.paymentStatus === "ACTION_REQUIRED") return skip("STALE_RESULT", "payment waits for the customer (window)");
       d.set("status", "CANCELLED");
       const refund: FollowUp[] = order.paymentStatus === "SUCCEEDED" ? [{ type: "RefundPayment" }] : [];
       return apply(d, "no inventory/payment answer before the deadline", { type: "OrderCancelled", reason: "timeout" }, refund);

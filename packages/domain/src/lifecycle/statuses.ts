@@ -1,7 +1,11 @@
-/** Status values, frozen and mirrored by CHECK constraints in migrations/0001_orders.sql. */
+/** Status values, frozen and mirrored by CHECK constraints in migrations/0001_orders.sql (payment: 0090). */
 export const ORDER_STATUSES = ["PENDING", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED"] as const;
 export const INVENTORY_STATUSES = ["PENDING", "RESERVED", "FAILED", "RELEASED"] as const;
-export const PAYMENT_STATUSES = ["NOT_STARTED", "PENDING", "SUCCEEDED", "FAILED", "REFUNDED"] as const;
+/**
+ * ACTION_REQUIRED (issue 14): the last attempt was declined for good; the order stays PENDING with
+ * its stock held until the customer starts another attempt or the window closes.
+ */
+export const PAYMENT_STATUSES = ["NOT_STARTED", "PENDING", "SUCCEEDED", "FAILED", "REFUNDED", "ACTION_REQUIRED"] as const;
 export const DELIVERY_STATUSES = ["NOT_STARTED", "SHIPPED", "DELIVERED"] as const;
 
 export type OrderStatus = (typeof ORDER_STATUSES)[number];

@@ -26,8 +26,12 @@ export const PAYMENT_TRANSITIONS = {
   // NOT_STARTED → SUCCEEDED/FAILED: a payment result that overtook the InventoryReserved
   // that triggered it (events on different topics are not ordered relative to each other).
   // → REFUNDED: a PaymentRefunded that overtook its PaymentSuccess on a cancelled order.
-  NOT_STARTED: ["PENDING", "SUCCEEDED", "FAILED", "REFUNDED"],
-  PENDING: ["SUCCEEDED", "FAILED", "REFUNDED"],
+  // → ACTION_REQUIRED: a final decline (issue 14), also one that overtook the reservation.
+  NOT_STARTED: ["PENDING", "SUCCEEDED", "FAILED", "REFUNDED", "ACTION_REQUIRED"],
+  PENDING: ["SUCCEEDED", "FAILED", "REFUNDED", "ACTION_REQUIRED"],
+  // The customer starts another attempt (→ PENDING), the window closes or the order is cancelled
+  // (→ FAILED), or a capture of an earlier attempt shows up after all (a capture is a fact).
+  ACTION_REQUIRED: ["PENDING", "SUCCEEDED", "FAILED", "REFUNDED"],
   SUCCEEDED: ["REFUNDED"],
   // FAILED → SUCCEEDED/REFUNDED: a capture is a fact, not a stale result. A payment closed as
   // failed (abandoned on a cancelled order, or failed after cancellation) can still be captured
