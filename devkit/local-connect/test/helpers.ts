@@ -4,8 +4,10 @@ import {
   adjustmentPayload,
   type NewOrder,
   ORDER_AGGREGATE,
+  ORDER_STATUS_CHANGED,
   orderCancelledPayload,
   orderConfirmedPayload,
+  orderStatusChangedPayload,
   parseMoney,
   uuidv7,
 } from "@orders/domain";
@@ -124,11 +126,32 @@ export async function writeOrderEvents(pool: pg.Pool, i: number, source = "/orde
       await client.query(q.text, q.values as unknown[]);
     });
   const at = new Date(Date.UTC(2026, 0, 1, 1, 0, i));
+  // Issue 15: a step without an event of its own (here the reservation) as OrderStatusChanged.
+  const reserved = { status: "PENDING", inventoryStatus: "RESERVED", paymentStatus: "PENDING", deliveryStatus: "NOT_STARTED" } as const;
+  await follow(
+    ORDER_STATUS_CHANGED,
+    orderStatusChangedPayload(
+      { id: order.id, userId: order.userId, state: reserved },
+      { cause: "InventoryReserved", previousStatus: "PENDING", reason: "inventory reserved; payment initiated" },
+      at,
+    ),
+  );
   if (i % 3 !== 2)
     await follow(
       "OrderConfirmed",
       orderConfirmedPayload({ id: order.id, userId: order.userId, totalAmount: "39.90", currency: "EUR" }, at),
     );
+  if (i % 3 === 1) {
+    const shipped = { status: "SHIPPED", inventoryStatus: "RESERVED", paymentStatus: "SUCCEEDED", deliveryStatus: "SHIPPED" } as const;
+    await follow(
+      ORDER_STATUS_CHANGED,
+      orderStatusChangedPayload(
+        { id: order.id, userId: order.userId, state: shipped },
+        { cause: "OrderShipped", previousStatus: "CONFIRMED", reason: "shipped" },
+        at,
+      ),
+    );
+  }
   if (i % 3 !== 0)
     await follow("OrderCancelled", orderCancelledPayload({ id: order.id, userId: order.userId }, "changed my mind", i % 3 === 1, at));
   // Issue 13's events (nested arrays, a null field) through the same outbox: a partial cancel and

@@ -94,6 +94,10 @@ describe("relay and Debezium parity", () => {
       expect(seqs).toEqual(seqs?.map((_, i) => String(i + 1).padStart(10, "0")));
       expect(seqs?.length).toBeGreaterThan(1);
     }
+    // Issue 15: the status-change event travels both paths too (compared above with the rest).
+    expect(captured.filter((r) => r.headers.some(([k, v]) => k === "ce_type" && v === "OrderStatusChanged")).length).toBeGreaterThan(
+      orders.length,
+    );
   });
 
   it("keeps confirming WAL while the outbox is idle (heartbeat), so the slot does not grow", async () => {

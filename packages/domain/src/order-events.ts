@@ -1,7 +1,9 @@
+import type { OrderState, OrderStatus } from "./lifecycle/statuses.ts";
 import type { Money } from "./money.ts";
 import { orderTotal } from "./money.ts";
 import type { OrderCancelledPayload, OrderConfirmedPayload, OrderCreatedPayload } from "./schemas/events.ts";
 import type { PaymentMethod } from "./schemas/order-request.ts";
+import type { OrderStatusChangedPayload } from "./schemas/status-events.ts";
 
 /** Outbox `aggregatetype` of every event this service produces. */
 export const ORDER_AGGREGATE = "Order";
@@ -53,3 +55,24 @@ export const orderCancelledPayload = (
   refund: boolean,
   at: Date,
 ): OrderCancelledPayload => ({ orderId: o.id, userId: o.userId, reason, refund, cancelledAt: at.toISOString() });
+
+/** The event of an applied step that has no event of its own (docs/kafka.md). */
+export const ORDER_STATUS_CHANGED = "OrderStatusChanged";
+
+/** OrderStatusChanged: the order's state after a step that publishes no event of its own (issue 15). */
+export const orderStatusChangedPayload = (
+  o: { id: string; userId: string; state: OrderState },
+  change: { cause: string; previousStatus: OrderStatus; reason: string },
+  at: Date,
+): OrderStatusChangedPayload => ({
+  orderId: o.id,
+  userId: o.userId,
+  cause: change.cause,
+  previousStatus: change.previousStatus,
+  status: o.state.status,
+  inventoryStatus: o.state.inventoryStatus,
+  paymentStatus: o.state.paymentStatus,
+  deliveryStatus: o.state.deliveryStatus,
+  reason: change.reason,
+  changedAt: at.toISOString(),
+});

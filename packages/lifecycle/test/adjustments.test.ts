@@ -76,8 +76,14 @@ describe("the one writer with line quantities and the money ledger", () => {
       { queue: "payment-refund", data: { orderId: id, causedBy: `c1-${id}`, refundId: `refund:c1-${id}`, amount: "20.00" } },
     ]);
     const events = await outbox(id);
-    expect(events.map((e) => e.type)).toEqual(["OrderCreated", "OrderConfirmed", "OrderLinesCancelled", "RefundRequested"]);
-    expect(events[2]?.payload).toMatchObject({ lines: [{ productId: "a", quantity: 2 }], amount: "20.00", currency: "INR" });
+    expect(events.map((e) => e.type)).toEqual([
+      "OrderCreated",
+      "OrderStatusChanged",
+      "OrderConfirmed",
+      "OrderLinesCancelled",
+      "RefundRequested",
+    ]);
+    expect(events[3]?.payload).toMatchObject({ lines: [{ productId: "a", quantity: 2 }], amount: "20.00", currency: "INR" });
 
     // The same request again (same id): a duplicate, nothing changes.
     expect(

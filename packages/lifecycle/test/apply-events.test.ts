@@ -1,6 +1,7 @@
 import { getOrderDetail, withTransaction } from "@orders/db";
-import { type LifecycleEvent, parseMoney, uuidv7 } from "@orders/domain";
+import { type LifecycleEvent, OrderStatusChangedSchema, parseMoney, uuidv7 } from "@orders/domain";
 import { placeOrder as place, recordingJobQueue, useFreshDatabase } from "@orders/testkit";
+import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { type ApplyOptions, applyEvents, type IncomingEvent } from "../src/index.ts";
 
@@ -40,7 +41,26 @@ describe("applyEvents", () => {
       version: 5,
     });
     expect(detail?.timeline.map((t) => t.status)).toEqual(["PENDING", "PENDING", "CONFIRMED", "SHIPPED", "DELIVERED"]);
-    expect(await outboxTypes(id)).toEqual(["OrderCreated", "OrderConfirmed"]);
+    // Every applied step is on the topic (issue 15): the reservation, shipment and delivery as
+    // OrderStatusChanged, each with the order's state after it.
+    expect(await outboxTypes(id)).toEqual([
+      "OrderCreated",
+      "OrderStatusChanged",
+      "OrderConfirmed",
+      "OrderStatusChanged",
+      "OrderStatusChanged",
+    ]);
+    const changes = await db.pool.query(
+      "SELECT payload, ce_sequence FROM outbox WHERE aggregateid = $1 AND type = 'OrderStatusChanged' ORDER BY sequence",
+      [id],
+    );
+    expect(changes.rows.map((r) => r.payload)).toMatchObject([
+      { orderId: id, userId: "u-1", cause: "InventoryReserved", previousStatus: "PENDING", status: "PENDING", paymentStatus: "PENDING" },
+      { cause: "OrderShipped", previousStatus: "CONFIRMED", status: "SHIPPED", deliveryStatus: "SHIPPED", reason: "shipped" },
+      { cause: "OrderDelivered", previousStatus: "SHIPPED", status: "DELIVERED", deliveryStatus: "DELIVERED", reason: "delivered" },
+    ]);
+    for (const r of changes.rows) expect(v.safeParse(OrderStatusChangedSchema, r.payload).issues).toBeUndefined();
+    expect(changes.rows.map((r) => r.ce_sequence)).toEqual(["0000000002", "0000000004", "0000000005"]);
     const { rows } = await db.pool.query("SELECT payload FROM outbox WHERE aggregateid = $1 AND type = 'OrderConfirmed'", [id]);
     expect(rows[0].payload).toMatchObject({ orderId: id, userId: "u-1", totalAmount: "20.00", currency: "INR" });
   });
@@ -82,7 +102,13 @@ describe("applyEvents", () => {
       ["payment-initiate", 2],
     ]);
     expect(await getOrderDetail(db.pool, id)).toMatchObject({ status: "CANCELLED", paymentStatus: "FAILED", inventoryStatus: "RESERVED" });
-    expect(await outboxTypes(id)).toEqual(["OrderCreated", "OrderCancelled"]);
+    expect(await outboxTypes(id)).toEqual(["OrderCreated", "OrderStatusChanged", "OrderStatusChanged", "OrderCancelled"]);
+  });
+
+  it("publishes nothing for a skipped event (only applied steps are on the topic)", async () => {
+    const id = await placeOrder();
+    await apply([ev(id, { type: "OrderShipped" })]);
+    expect(await outboxTypes(id)).toEqual(["OrderCreated"]);
   });
 
   it("rolls the claim back with the rest when the transaction fails (the redelivery applies)", async () => {

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { ADJUSTMENT_EVENT_SCHEMAS } from "./adjustment-events.ts";
 import { CurrencySchema, ExternalIdSchema, IsoTimestampSchema, MoneySchema, storableText, TextSchema, UuidSchema } from "./common.ts";
 import { PAYMENT_METHODS } from "./order-request.ts";
+import { STATUS_EVENT_SCHEMAS } from "./status-events.ts";
 
 /*
  * Kafka payloads (DESIGN §5). Produced events are strict: we control them and consumers rely
@@ -50,6 +51,7 @@ export const PRODUCED_EVENT_SCHEMAS = {
   OrderConfirmed: OrderConfirmedSchema,
   OrderCancelled: OrderCancelledSchema,
   ...ADJUSTMENT_EVENT_SCHEMAS,
+  ...STATUS_EVENT_SCHEMAS,
 } as const;
 
 export type OrderCreatedPayload = v.InferOutput<typeof OrderCreatedSchema>;

@@ -2,4 +2,5 @@ export * from "./adjustment-events.ts";
 export * from "./common.ts";
 export * from "./events.ts";
 export * from "./order-request.ts";
+export * from "./status-events.ts";
 export * from "./validation.ts";
