@@ -52,6 +52,7 @@ describe("docker-compose.yml", () => {
       "inventory",
       "payment",
       "delivery",
+      "notification",
     ]) {
       expect(services, name).toHaveProperty(name);
     }

@@ -51,6 +51,8 @@ export interface Stack {
   readonly apiUrl: string;
   readonly paymentUrl: string;
   readonly inventoryUrl: string;
+  /** The notification service (issue 15): `GET /admin/sent`, `/admin/gaps`, `/admin/orders/{id}`. */
+  readonly notificationUrl: string;
   readonly jwtSecret: string;
   readonly pool: Pool;
   readonly kafka: Kafka;
@@ -186,6 +188,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         DELIVERY_DELIVER_MAX_MS: String(shipMax),
       },
     });
+    // The Notification Service (issue 15): its own group on `orders`, its sink inspectable over HTTP.
+    const notification = await run({
+      name: "notification",
+      script: "devkit/simulators/src/notification/main.ts",
+      env: {
+        ...common,
+        PORT: "0",
+        NOTIFICATION_GROUP_ID: `notification-service${ns}`,
+        NOTIFICATION_JOURNAL: join(logDir, "notification-journal.jsonl"),
+      },
+    });
     const named = (base: string, i: number, count: number) => (count === 1 ? base : `${base}-${i}`);
     const relays: ManagedProcess[] = [];
     const relayCount = outboxMode === "relay" ? (options.relays ?? 1) : 0;
@@ -264,6 +277,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       relays,
       paymentUrl: payment.url,
       inventoryUrl: inventory.url,
+      get notificationUrl() {
+        return notification.url;
+      },
       jwtSecret,
       pool,
       kafka,
