@@ -60,7 +60,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   const app = new Hono<AppEnv>();
   const openapi = JSON.stringify(buildOpenApiDocument());
 
-  app.use("*", observe(metrics));
+  app.use("*", observe(metrics, deps.logger));
   app.use("*", closeIfBodyUnread());
   installEdge(app, { ...(deps.cors ? { cors: deps.cors } : {}), ...(deps.rateLimiters ? { rateLimiters: deps.rateLimiters } : {}) });
   app.route("/", healthRoutes({ pool: deps.pool, registry: deps.registry, isDraining: deps.isDraining ?? (() => false) }));

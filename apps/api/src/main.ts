@@ -1,5 +1,7 @@
+// Must stay first: tracing registers before pg is loaded (see tracing.ts).
+import "./tracing.ts";
 import { createPool } from "@orders/db";
-import { announceListening, createLogger, installShutdown, loadConfigOrExit, waitForDependency } from "@orders/runtime";
+import { announceListening, createLogger, installShutdown, loadConfigOrExit, startTracing, waitForDependency } from "@orders/runtime";
 import { type ApiConfig, ApiConfigSchema } from "./config.ts";
 import { createApi, listen, scheduleIdempotencyCleanup, sessionTimeoutsFrom } from "./wiring.ts";
 
@@ -8,6 +10,9 @@ import { createApi, listen, scheduleIdempotencyCleanup, sessionTimeoutsFrom } fr
 const config: ApiConfig = loadConfigOrExit(ApiConfigSchema, { required: ["DATABASE_URL"] });
 const logger = createLogger({ service: "api", level: config.LOG_LEVEL });
 const shutdown = installShutdown(logger, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+// Registered first, so it runs last: spans of the shutdown itself are flushed too.
+const tracing = startTracing({ service: "api" }); // the one tracing.ts started
+shutdown.onShutdown("tracing", () => tracing.shutdown());
 
 // The database first, with bounded retries (DESIGN §8): pg-boss' start below needs it too.
 const pool = createPool({

@@ -1,4 +1,5 @@
 import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
+import { kafkajsLogCreator } from "./logging.ts";
 
 export type { Kafka } from "kafkajs";
 
@@ -35,6 +36,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     clientId: options.clientId,
     brokers: [...options.brokers],
     logLevel: LEVELS[options.logLevel ?? "warn"],
+    logCreator: kafkajsLogCreator,
     connectionTimeout: options.connectionTimeoutMs ?? 3_000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     retry: { retries: options.retries ?? 5, initialRetryTime: 100, maxRetryTime: 2_000 },

@@ -3,6 +3,7 @@ export * from "./cloudevents.ts";
 export * from "./consumer.ts";
 export * from "./dead-letter.ts";
 export * from "./dead-letter-redrive.ts";
+export * from "./logging.ts";
 export * from "./probe.ts";
 export * from "./producer.ts";
 export * from "./record-sender.ts";

@@ -8,3 +8,4 @@ export * from "./progress.ts";
 export * from "./readiness.ts";
 export * from "./resilience.ts";
 export * from "./shutdown.ts";
+export * from "./tracing.ts";

@@ -1,10 +1,15 @@
 /**
- * Structured JSON logs, one object per line on stdout: `{ time, level, service, msg, ...fields }`.
- * Small on purpose: the apps need levels, child loggers with bound fields and error serialising.
+ * One log shape for every app and library: pino JSON lines on stdout,
+ * `{ level, time, service, trace_id?, span_id?, ...bound, ...fields, msg }` — `level` as a word,
+ * `time` ISO-8601, `trace_id`/`span_id` whenever a span is active (docs/operations.md).
+ * The interface stays small (levels, child loggers with bound fields, errors serialised wherever
+ * they appear) so that code never depends on pino itself.
  */
+import { pino } from "pino";
+import { activeTraceFields } from "./tracing.ts";
+
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -25,23 +30,39 @@ export function serializeError(error: unknown): Record<string, unknown> {
   return out;
 }
 
+/** Errors become plain objects under whatever key they are logged (not only `err`). */
+const withErrors = (fields: Record<string, unknown> | undefined): Record<string, unknown> => {
+  const out: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(fields ?? {})) out[k] = val instanceof Error ? serializeError(val) : val;
+  return out;
+};
+
+const wrap = (base: pino.Logger): Logger => ({
+  debug: (msg, fields) => base.debug(withErrors(fields), msg),
+  info: (msg, fields) => base.info(withErrors(fields), msg),
+  warn: (msg, fields) => base.warn(withErrors(fields), msg),
+  error: (msg, fields) => base.error(withErrors(fields), msg),
+  child: (fields) => wrap(base.child(withErrors(fields))),
+});
+
 export function createLogger(
   options: { service: string; level?: LogLevel; write?: (line: string) => void },
   bound: Record<string, unknown> = {},
 ): Logger {
-  const min = RANK[options.level ?? "info"];
-  const write = options.write ?? ((line: string) => process.stdout.write(line));
-  const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
-    if (RANK[level] < min) return;
-    const record: Record<string, unknown> = { time: new Date().toISOString(), level, service: options.service, msg, ...bound };
-    for (const [k, val] of Object.entries(fields ?? {})) record[k] = val instanceof Error ? serializeError(val) : val;
-    write(`${JSON.stringify(record)}\n`);
-  };
-  return {
-    debug: (msg, fields) => emit("debug", msg, fields),
-    info: (msg, fields) => emit("info", msg, fields),
-    warn: (msg, fields) => emit("warn", msg, fields),
-    error: (msg, fields) => emit("error", msg, fields),
-    child: (fields) => createLogger(options, { ...bound, ...fields }),
-  };
+  const write = options.write;
+  const destination: pino.DestinationStream = write ? { write: (line: string) => write(line) } : process.stdout;
+  const base = pino(
+    {
+      level: options.level ?? "info",
+      base: { service: options.service },
+      messageKey: "msg",
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      mixin: activeTraceFields,
+      // Errors are already plain objects (serializeError keeps `cause` as a nested object).
+      serializers: { err: (value: unknown) => value },
+    },
+    destination,
+  );
+  return wrap(Object.keys(bound).length > 0 ? base.child(withErrors(bound)) : base);
 }

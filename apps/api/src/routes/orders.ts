@@ -1,5 +1,6 @@
 import { getOrderAdjustments, getOrderDetail, listOrders, type Pool } from "@orders/db";
 import { AppError, CreateOrderRequestSchema, isUuid, parseOrThrow, type RefundPolicy, toFieldIssues, uuidv7 } from "@orders/domain";
+import { traceparentOf } from "@orders/runtime";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -86,7 +87,7 @@ export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
         body,
         idempotencyKey: key,
         requestId: c.get("requestId"),
-        traceparent: c.req.header("traceparent") ?? null,
+        traceparent: traceparentOf(),
       });
     } catch (error) {
       if (error instanceof AppError && error.code === "IDEMPOTENCY_KEY_IN_FLIGHT") deps.metrics.idempotency.inc({ outcome: "in_flight" });
@@ -147,7 +148,7 @@ export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
       user: c.get("user"),
       orderId: id.toLowerCase(),
       requestId: c.get("requestId"),
-      traceparent: c.req.header("traceparent") ?? null,
+      traceparent: traceparentOf(),
     });
     return c.json(forViewer(view, c.get("user")));
   });
@@ -180,7 +181,7 @@ export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
       user: c.get("user"),
       orderId,
       idempotencyKey: key,
-      traceparent: c.req.header("traceparent") ?? null,
+      traceparent: traceparentOf(),
       ...input,
     });
     return replyStored(c, result);

@@ -1,0 +1,213 @@
+/**
+ * OpenTelemetry for every process: W3C trace context always flows (propagator + async context
+ * are registered even when nothing is exported, so a caller's `traceparent` still reaches every
+ * record, job and answer), and spans are recorded and exported over OTLP/HTTP only when the
+ * standard `OTEL_*` variables ask for it (docs/operations.md).
+ */
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Link,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { registerInstrumentations } from "@opentelemetry/instrumentation";
+import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
+import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from "@opentelemetry/sdk-trace";
+
+export { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+
+/** A carrier of W3C trace context: HTTP headers, Kafka record headers, pg-boss job data. */
+export type TraceCarrier = Readonly<Record<string, string | null | undefined>>;
+
+export interface Tracing {
+  /** True when spans are recorded and exported (OTEL_* configured, or an exporter given). */
+  readonly enabled: boolean;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export interface TracingOptions {
+  /** service.name unless OTEL_SERVICE_NAME names one. */
+  readonly service: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Tests: export here (synchronously, span by span) instead of OTLP. */
+  readonly exporter?: SpanExporter;
+}
+
+let contextReady = false;
+/** Async context and the W3C propagator: cheap, always on, idempotent (also set up on first use, for tests and tools that never call startTracing). */
+function ensureContextPropagation(): void {
+  if (contextReady) return;
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  contextReady = true;
+}
+
+/** Exporting is on when OTEL_TRACES_EXPORTER=otlp or an OTLP endpoint is set, and not disabled. */
+export function tracingRequested(env: Readonly<Record<string, string | undefined>>): boolean {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true") return false;
+  const exporter = env.OTEL_TRACES_EXPORTER?.trim().toLowerCase();
+  if (exporter === "none") return false;
+  if (exporter === "otlp") return true;
+  return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
+}
+
+/** OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (SDK 3 no longer reads them itself). */
+export function samplerFromEnv(env: Readonly<Record<string, string | undefined>>): Sampler {
+  const name = env.OTEL_TRACES_SAMPLER?.trim().toLowerCase() || "parentbased_always_on";
+  const arg = Number(env.OTEL_TRACES_SAMPLER_ARG ?? "1");
+  const ratio = Number.isFinite(arg) && arg >= 0 && arg <= 1 ? arg : 1;
+  const root = (n: string): Sampler =>
+    n.endsWith("always_off")
+      ? new AlwaysOffSampler()
+      : n.endsWith("traceidratio")
+        ? new TraceIdRatioBasedSampler(ratio)
+        : new AlwaysOnSampler();
+  return name.startsWith("parentbased_") ? new ParentBasedSampler({ root: root(name) }) : root(name);
+}
+
+let active: Tracing | null = null;
+
+/**
+ * Starts tracing for this process (once; later calls return the first). Without OTEL_* (and
+ * without `exporter`) only context propagation runs: no span is recorded, nothing is sent.
+ */
+export function startTracing(options: TracingOptions): Tracing {
+  ensureContextPropagation();
+  if (active) return active;
+  const env = options.env ?? process.env;
+  if (!options.exporter && !tracingRequested(env)) {
+    active = { enabled: false, forceFlush: async () => {}, shutdown: async () => {} };
+    return active;
+  }
+  const processor = options.exporter
+    ? new SimpleSpanProcessor({ exporter: options.exporter })
+    : new BatchSpanProcessor({ exporter: new OTLPTraceExporter() });
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ "service.name": env.OTEL_SERVICE_NAME?.trim() || options.service }),
+    sampler: samplerFromEnv(env),
+    spanProcessors: [processor],
+  });
+  trace.setGlobalTracerProvider(provider);
+  // Outgoing fetch (inventory check, payment calls) gets a client span and a traceparent header;
+  // pg queries get spans where the pg module is patched (see docs/operations.md).
+  const unregister = registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [new UndiciInstrumentation(), new PgInstrumentation({ requireParentSpan: true })],
+  });
+  active = {
+    enabled: true,
+    forceFlush: () => provider.forceFlush(),
+    shutdown: async () => {
+      unregister();
+      await provider.shutdown();
+    },
+  };
+  return active;
+}
+
+const tracer = () => trace.getTracer("@orders/runtime");
+
+/** The W3C `traceparent` of `ctx` (default: the active context), or null when there is none. */
+export function traceparentOf(ctx?: Context): string | null {
+  ensureContextPropagation();
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx ?? context.active(), carrier);
+  return carrier.traceparent ?? null;
+}
+
+/** The context a carrier (headers, job data) names; the root context when it names none. */
+export function contextFrom(carrier: TraceCarrier | null | undefined): Context {
+  ensureContextPropagation();
+  if (!carrier) return ROOT_CONTEXT;
+  return propagation.extract(ROOT_CONTEXT, carrier, {
+    get: (c, key) => c[key] ?? undefined,
+    keys: (c) => Object.keys(c),
+  });
+}
+
+/** `trace_id`/`span_id` of the active span, for log lines; empty when there is none. */
+export function activeTraceFields(): { trace_id?: string; span_id?: string } {
+  const span = trace.getSpan(context.active());
+  const sc = span?.spanContext();
+  if (!sc || !trace.isSpanContextValid(sc)) return {};
+  return { trace_id: sc.traceId, span_id: sc.spanId };
+}
+
+export interface SpanOptions {
+  readonly kind?: SpanKind;
+  /** Parent: a carrier (record headers, job data) or a context; default the active context. */
+  readonly parent?: TraceCarrier | Context | null;
+  readonly attributes?: Attributes;
+  readonly links?: Link[];
+}
+
+const isContext = (x: unknown): x is Context => typeof (x as Context | null)?.getValue === "function";
+
+/**
+ * Runs `fn` in a new active span (a child of `parent`), ends it, and marks it failed when `fn`
+ * throws. Without a recording provider the span is the parent's non-recording stand-in, so the
+ * parent's context still flows into whatever `fn` writes.
+ */
+export async function inSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
+  ensureContextPropagation();
+  const parent = options.parent === undefined ? context.active() : isContext(options.parent) ? options.parent : contextFrom(options.parent);
+  const span = tracer().startSpan(
+    name,
+    {
+      kind: options.kind ?? SpanKind.INTERNAL,
+      ...(options.attributes ? { attributes: options.attributes } : {}),
+      ...(options.links ? { links: options.links } : {}),
+    },
+    parent,
+  );
+  try {
+    return await context.with(trace.setSpan(parent, span), () => fn(span));
+  } catch (error) {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** Starts a span without activating it (one span per record of a batch, ended by the caller). */
+export function startSpan(name: string, options: SpanOptions): { span: Span; context: Context } {
+  ensureContextPropagation();
+  const parent = options.parent === undefined ? context.active() : isContext(options.parent) ? options.parent : contextFrom(options.parent);
+  const span = tracer().startSpan(
+    name,
+    {
+      kind: options.kind ?? SpanKind.INTERNAL,
+      ...(options.attributes ? { attributes: options.attributes } : {}),
+      ...(options.links ? { links: options.links } : {}),
+    },
+    parent,
+  );
+  return { span, context: trace.setSpan(parent, span) };
+}
+
+/** Runs `fn` with `ctx` active. */
+export const withContext = <T>(ctx: Context, fn: () => T): T => context.with(ctx, fn);
