@@ -131,7 +131,7 @@ export async function writeOrderEvents(pool: pg.Pool, i: number, source = "/orde
   await follow(
     ORDER_STATUS_CHANGED,
     orderStatusChangedPayload(
-      { id: order.id, userId: order.userId, state: reserved },
+      { id: order.id, userId: order.userId, state: reserved, version: 2 },
       { cause: "InventoryReserved", previousStatus: "PENDING", reason: "inventory reserved; payment initiated" },
       at,
     ),
@@ -146,7 +146,7 @@ export async function writeOrderEvents(pool: pg.Pool, i: number, source = "/orde
     await follow(
       ORDER_STATUS_CHANGED,
       orderStatusChangedPayload(
-        { id: order.id, userId: order.userId, state: shipped },
+        { id: order.id, userId: order.userId, state: shipped, version: 4 },
         { cause: "OrderShipped", previousStatus: "CONFIRMED", reason: "shipped" },
         at,
       ),

@@ -61,10 +61,12 @@ describe("notification service", () => {
     const a = "0190a000-0000-7000-8000-00000000000a";
     await s.handle([
       rec(a, 1, "OrderCreated"),
-      rec(a, 2, "OrderStatusChanged", status("PENDING", "PENDING", { paymentStatus: "ACTION_REQUIRED" })),
-      rec(a, 3, "OrderCancelled", { refund: true }),
-      rec(a, 4, "OrderStatusChanged", status("CANCELLED", "CANCELLED", { cause: "PaymentRefunded", paymentStatus: "REFUNDED" })),
-      rec(a, 5, "RefundSettled", { amount: "10.00", currency: "INR" }),
+      rec(a, 2, "PaymentActionRequired"),
+      rec(a, 3, "OrderStatusChanged", status("PENDING", "PENDING", { paymentStatus: "ACTION_REQUIRED" })),
+      rec(a, 4, "OrderCancelled", { refund: true }),
+      rec(a, 5, "OrderStatusChanged", status("CANCELLED", "PENDING")),
+      rec(a, 6, "OrderStatusChanged", status("CANCELLED", "CANCELLED", { cause: "PaymentRefunded", paymentStatus: "REFUNDED" })),
+      rec(a, 7, "RefundSettled", { amount: "10.00", currency: "INR" }),
     ]);
     expect(s.sent(a).map((m) => `${m.template}:${m.channel}`)).toEqual([
       "payment-action-required:email",

@@ -56,12 +56,12 @@ export const orderCancelledPayload = (
   at: Date,
 ): OrderCancelledPayload => ({ orderId: o.id, userId: o.userId, reason, refund, cancelledAt: at.toISOString() });
 
-/** The event of an applied step that has no event of its own (docs/kafka.md). */
+/** The event every applied step of an order publishes (docs/kafka.md). */
 export const ORDER_STATUS_CHANGED = "OrderStatusChanged";
 
-/** OrderStatusChanged: the order's state after a step that publishes no event of its own (issue 15). */
+/** OrderStatusChanged: the order's state and version after an applied step (issue 15). */
 export const orderStatusChangedPayload = (
-  o: { id: string; userId: string; state: OrderState },
+  o: { id: string; userId: string; state: OrderState; version: number },
   change: { cause: string; previousStatus: OrderStatus; reason: string },
   at: Date,
 ): OrderStatusChangedPayload => ({
@@ -74,5 +74,6 @@ export const orderStatusChangedPayload = (
   paymentStatus: o.state.paymentStatus,
   deliveryStatus: o.state.deliveryStatus,
   reason: change.reason,
+  version: o.version,
   changedAt: at.toISOString(),
 });

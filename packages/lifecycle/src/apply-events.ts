@@ -169,20 +169,19 @@ export async function applyEvents(client: PoolClient, events: readonly IncomingE
         traceparent: e.traceparent ?? null,
       });
       emitted = decision.emit.type;
-    } else {
-      // Every applied step is on `orders` (issue 15): one without an event of its own (shipment,
-      // delivery, reservation, payment result, retry, refund …) publishes OrderStatusChanged.
-      outbox.push({
-        id: uuidv7(),
-        aggregateType: ORDER_AGGREGATE,
-        aggregateId: order.id,
-        type: ORDER_STATUS_CHANGED,
-        payload: orderStatusChangedPayload(order, { cause: e.event.type, previousStatus: before.status, reason: decision.note }, now),
-        source: options.source,
-        time: now.toISOString(),
-        traceparent: e.traceparent ?? null,
-      });
     }
+    // Every applied step is on `orders` (issue 15): OrderStatusChanged carries the order's state and
+    // version after it, whatever else the step publishes (a shipment or delivery publishes only this).
+    outbox.push({
+      id: uuidv7(),
+      aggregateType: ORDER_AGGREGATE,
+      aggregateId: order.id,
+      type: ORDER_STATUS_CHANGED,
+      payload: orderStatusChangedPayload(order, { cause: e.event.type, previousStatus: before.status, reason: decision.note }, now),
+      source: options.source,
+      time: now.toISOString(),
+      traceparent: e.traceparent ?? null,
+    });
     for (const f of decided) followUps.push({ orderId: order.id, followUp: f, causedBy: e.messageId });
     outcomes.push({ kind: "applied", emitted, followUps: decided });
   }
@@ -275,14 +274,13 @@ function applyAdjustment(
     );
   }
   for (const x of emits) out.outbox.push(outboxRow(x.type, adjustmentPayload(order, x, now)));
-  // A step that publishes nothing else (a restock settled …) is still on `orders` (issue 15).
-  if (!lifecycleEmit && emits.length === 0)
-    out.outbox.push(
-      outboxRow(
-        ORDER_STATUS_CHANGED,
-        orderStatusChangedPayload(order, { cause: command.type, previousStatus: statusBefore, reason: d.note }, now),
-      ),
-    );
+  // Every applied step is on `orders` with the order's state and version after it (issue 15).
+  out.outbox.push(
+    outboxRow(
+      ORDER_STATUS_CHANGED,
+      orderStatusChangedPayload(order, { cause: command.type, previousStatus: statusBefore, reason: d.note }, now),
+    ),
+  );
   // Releases and restocks travel on the events themselves (OrderLinesCancelled, ReturnReceived);
   // only refunds are jobs.
   const jobs = d.followUps.flatMap((f) => (f.type === "RefundAmount" ? [refundFollowUp(f)] : []));

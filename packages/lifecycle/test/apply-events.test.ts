@@ -41,12 +41,13 @@ describe("applyEvents", () => {
       version: 5,
     });
     expect(detail?.timeline.map((t) => t.status)).toEqual(["PENDING", "PENDING", "CONFIRMED", "SHIPPED", "DELIVERED"]);
-    // Every applied step is on the topic (issue 15): the reservation, shipment and delivery as
-    // OrderStatusChanged, each with the order's state after it.
+    // Every applied step is on the topic (issue 15): OrderStatusChanged with the order's state and
+    // version after it, beside the step's own event (OrderConfirmed); shipment and delivery publish only it.
     expect(await outboxTypes(id)).toEqual([
       "OrderCreated",
       "OrderStatusChanged",
       "OrderConfirmed",
+      "OrderStatusChanged",
       "OrderStatusChanged",
       "OrderStatusChanged",
     ]);
@@ -55,12 +56,28 @@ describe("applyEvents", () => {
       [id],
     );
     expect(changes.rows.map((r) => r.payload)).toMatchObject([
-      { orderId: id, userId: "u-1", cause: "InventoryReserved", previousStatus: "PENDING", status: "PENDING", paymentStatus: "PENDING" },
-      { cause: "OrderShipped", previousStatus: "CONFIRMED", status: "SHIPPED", deliveryStatus: "SHIPPED", reason: "shipped" },
-      { cause: "OrderDelivered", previousStatus: "SHIPPED", status: "DELIVERED", deliveryStatus: "DELIVERED", reason: "delivered" },
+      {
+        orderId: id,
+        userId: "u-1",
+        cause: "InventoryReserved",
+        previousStatus: "PENDING",
+        status: "PENDING",
+        paymentStatus: "PENDING",
+        version: 2,
+      },
+      { cause: "PaymentSuccess", previousStatus: "PENDING", status: "CONFIRMED", paymentStatus: "SUCCEEDED", version: 3 },
+      { cause: "OrderShipped", previousStatus: "CONFIRMED", status: "SHIPPED", deliveryStatus: "SHIPPED", reason: "shipped", version: 4 },
+      {
+        cause: "OrderDelivered",
+        previousStatus: "SHIPPED",
+        status: "DELIVERED",
+        deliveryStatus: "DELIVERED",
+        reason: "delivered",
+        version: 5,
+      },
     ]);
     for (const r of changes.rows) expect(v.safeParse(OrderStatusChangedSchema, r.payload).issues).toBeUndefined();
-    expect(changes.rows.map((r) => r.ce_sequence)).toEqual(["0000000002", "0000000004", "0000000005"]);
+    expect(changes.rows.map((r) => r.ce_sequence)).toEqual(["0000000002", "0000000004", "0000000005", "0000000006"]);
     const { rows } = await db.pool.query("SELECT payload FROM outbox WHERE aggregateid = $1 AND type = 'OrderConfirmed'", [id]);
     expect(rows[0].payload).toMatchObject({ orderId: id, userId: "u-1", totalAmount: "20.00", currency: "INR" });
   });
@@ -102,7 +119,13 @@ describe("applyEvents", () => {
       ["payment-initiate", 2],
     ]);
     expect(await getOrderDetail(db.pool, id)).toMatchObject({ status: "CANCELLED", paymentStatus: "FAILED", inventoryStatus: "RESERVED" });
-    expect(await outboxTypes(id)).toEqual(["OrderCreated", "OrderStatusChanged", "OrderStatusChanged", "OrderCancelled"]);
+    expect(await outboxTypes(id)).toEqual([
+      "OrderCreated",
+      "OrderStatusChanged",
+      "OrderStatusChanged",
+      "OrderCancelled",
+      "OrderStatusChanged",
+    ]);
   });
 
   it("publishes nothing for a skipped event (only applied steps are on the topic)", async () => {

@@ -160,7 +160,13 @@ describe("follow-up jobs", () => {
     const notes = detail?.timeline.map((t) => t.reason) ?? [];
     expect(notes.filter((r) => r === "payment not attempted: order cancelled")).toHaveLength(1);
     const { rows } = await db.pool.query("SELECT type FROM outbox WHERE aggregateid = $1 ORDER BY sequence", [id]);
-    expect(rows.map((r) => r.type)).toEqual(["OrderCreated", "OrderStatusChanged", "OrderCancelled", "OrderStatusChanged"]);
+    expect(rows.map((r) => r.type)).toEqual([
+      "OrderCreated",
+      "OrderStatusChanged",
+      "OrderCancelled",
+      "OrderStatusChanged",
+      "OrderStatusChanged",
+    ]);
   });
 
   it("runs enqueued charges and refunds through the pg-boss workers", async () => {

@@ -28,7 +28,10 @@ const both = (template: Template, subject: string): Message[] => [
 ];
 const email = (template: Template, subject: string): Message[] => [{ template, channel: "email", subject }];
 
-/** Event types (of any producer) that mean "the customer must act on the payment". */
+/**
+ * Event types that mean "the customer must act on the payment" (issue 14's PaymentActionRequired).
+ * Not the OrderStatusChanged of the same step (paymentStatus ACTION_REQUIRED): one message per step.
+ */
 const ACTION_REQUIRED_TYPES = new Set(["PaymentActionRequired", "PaymentAttemptActionRequired"]);
 
 export function messagesFor(type: string, body: Body): Message[] {
@@ -56,7 +59,5 @@ function statusMessages(id: string, body: Body): Message[] {
   // The whole refund of a cancelled order settles as a lifecycle step (partial ones are RefundSettled).
   if (str(body.cause) === "PaymentRefunded" && str(body.paymentStatus) === "REFUNDED")
     return email("refund-issued", `The payment for order ${id} was refunded`);
-  if (str(body.paymentStatus) === "ACTION_REQUIRED")
-    return both("payment-action-required", `Your payment for order ${id} needs your action`);
   return [];
 }
