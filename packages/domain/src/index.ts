@@ -6,4 +6,5 @@ export * from "./lifecycle/index.ts";
 export * from "./money.ts";
 export * from "./order-events.ts";
 export * from "./payments/index.ts";
+export * from "./read-model/index.ts";
 export * from "./schemas/index.ts";
