@@ -17,6 +17,8 @@ import { docsRoutes } from "./openapi/docs-page.ts";
 import { buildOpenApiDocument } from "./openapi/document.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { orderRoutes } from "./routes/orders.ts";
+import { paymentAttemptRoutes } from "./routes/payment-attempts.ts";
+import { readSideRoutes } from "./routes/read-side.ts";
 import { noJobs } from "./services/cancel-order.ts";
 import type { IdempotencySettings } from "./services/idempotency.ts";
 
@@ -41,6 +43,10 @@ export interface AppDeps {
   readonly breakerState?: () => number;
   /** Return window and damaged-unit refunds (default: DEFAULT_REFUND_POLICY). */
   readonly refundPolicy?: RefundPolicy;
+  /** The order-history read model (issue 15): its pool (null: reads on the write side) and the read-your-writes wait bound. */
+  readonly readModel?: { readonly pool: Pool | null; readonly waitMs: number };
+  /** Attempts a customer may start after payment declines (default 3, issue 14). */
+  readonly maxCustomerPaymentAttempts?: number;
 }
 
 export interface BuiltApp {
@@ -69,6 +75,16 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   app.use("/api/*", authMiddleware(deps.auth));
   if (deps.rateLimiters) app.use("/api/*", userRateLimit(deps.rateLimiters));
+  // First: Order-Version on changing responses, and the read-model pages (falling through to the write side).
+  app.route(
+    "/api/orders",
+    readSideRoutes({
+      pool: deps.pool,
+      readPool: deps.readModel?.pool ?? null,
+      waitMs: deps.readModel?.waitMs ?? 1_000,
+      registry: deps.registry,
+    }),
+  );
   app.route(
     "/api/orders",
     orderRoutes({
@@ -80,6 +96,18 @@ export function buildApp(deps: AppDeps): BuiltApp {
       jobs: deps.jobs ?? noJobs,
       refundPolicy: deps.refundPolicy ?? DEFAULT_REFUND_POLICY,
       metrics,
+      bodyLimitBytes: deps.bodyLimitBytes ?? 65_536,
+    }),
+  );
+  app.route(
+    "/api/orders",
+    paymentAttemptRoutes({
+      pool: deps.pool,
+      ceSource: deps.ceSource ?? "/order-service/api",
+      jobs: deps.jobs ?? noJobs,
+      idempotency: deps.idempotency,
+      logger: deps.logger,
+      maxCustomerAttempts: deps.maxCustomerPaymentAttempts ?? 3,
       bodyLimitBytes: deps.bodyLimitBytes ?? 65_536,
     }),
   );

@@ -18,6 +18,11 @@ export const ApiConfigSchema = v.pipe(
     HOST: env.string("0.0.0.0"),
     DATABASE_URL: env.optionalString(),
     DATABASE_POOL_MAX: env.int(20, 1, 1_000),
+    // Issue 15: the order-history read model's database (history, admin list, timeline); unset: the write side answers.
+    READ_DATABASE_URL: env.optionalString(),
+    READ_DATABASE_POOL_MAX: env.int(10, 1, 1_000),
+    // How long a read with X-Min-Version waits for the projection before the write side answers it.
+    READ_YOUR_WRITES_TIMEOUT_MS: env.int(1_000, 0, 60_000),
     // A request's statements are short and nothing waits on the network inside its transactions.
     ...databaseSessionEnv({ statementMs: 15_000, lockMs: 5_000, idleInTransactionMs: 15_000 }),
     LOG_LEVEL: env.logLevel(),
@@ -42,6 +47,8 @@ export const ApiConfigSchema = v.pipe(
     RETURN_WINDOW_DAYS: env.int(30, 0, 3_650),
     // Refund units that arrive damaged (otherwise only good units are refunded).
     REFUND_DAMAGED_UNITS: env.bool(false),
+    // Attempts a customer may start after payment declines (issue 14; the consumer reads it too).
+    PAYMENT_MAX_CUSTOMER_ATTEMPTS: env.int(3, 0, 20),
     BODY_LIMIT_BYTES: env.int(65_536, 1_024, 10_485_760),
     CE_SOURCE: env.string("/order-service/api"),
     SHUTDOWN_TIMEOUT_MS: env.int(20_000, 0, 600_000),

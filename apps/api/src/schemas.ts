@@ -1,4 +1,6 @@
 import {
+  ATTEMPT_ORIGINS,
+  ATTEMPT_STATUSES,
   CurrencySchema,
   DELIVERY_STATUSES,
   ExternalIdSchema,
@@ -82,11 +84,33 @@ export const TimelineEntrySchema = v.strictObject({
   at: Timestamp,
 });
 
+/** One payment attempt (issue 14): its own key at the payment service, status, amount and failure. */
+export const PaymentAttemptViewSchema = v.strictObject({
+  number: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  method: v.picklist(PAYMENT_METHODS),
+  idempotencyKey: v.string(),
+  status: v.picklist(ATTEMPT_STATUSES),
+  origin: v.picklist(ATTEMPT_ORIGINS),
+  amount: Money,
+  failureReason: v.nullable(v.string()),
+  retryable: v.nullable(v.boolean()),
+  startedAt: Timestamp,
+  decidedAt: v.nullable(Timestamp),
+});
+
 export const OrderSchema = v.strictObject({
   ...orderFields,
   items: v.array(OrderItemViewSchema),
   timeline: v.array(TimelineEntrySchema),
+  /** Payment attempts, oldest first (issue 14). */
+  paymentAttempts: v.array(PaymentAttemptViewSchema),
+  /** While payment is ACTION_REQUIRED: when the order is cancelled unless an attempt succeeds; null otherwise. */
+  paymentActionDeadline: v.nullable(Timestamp),
 });
+
+/** Methods a customer may retry with (cash on delivery is chosen at order time only). */
+export const RETRY_METHODS = ["card", "upi", "netbanking", "wallet"] as const;
+export const PaymentAttemptRequestSchema = v.strictObject({ method: v.picklist(RETRY_METHODS) });
 
 export const OrderSummarySchema = v.strictObject({ ...orderFields, itemCount: v.pipe(v.number(), v.integer(), v.minValue(1)) });
 

@@ -53,6 +53,8 @@ const optionalLimiters = (rateLimiters: RateLimiters | undefined) => (rateLimite
 
 export interface ApiInstance extends BuiltApp {
   readonly pool: Pool;
+  /** The read model's pool when READ_DATABASE_URL is set (the caller closes it). */
+  readonly readPool: Pool | null;
   readonly policyOptions: CallPolicyOptions;
 }
 
@@ -71,6 +73,11 @@ export function createApi(
       applicationName: "order-api",
       ...sessionTimeoutsFrom(config),
     });
+  const readPool =
+    overrides.readModel?.pool ??
+    (config.READ_DATABASE_URL
+      ? createPool({ connectionString: config.READ_DATABASE_URL, max: config.READ_DATABASE_POOL_MAX, applicationName: "order-api-read" })
+      : null);
   const policyOptions = overrides.policy ?? inventoryPolicyOptions(config);
   const { policy, breaker } = buildInventoryPolicy(policyOptions);
   const inventory =
@@ -92,10 +99,12 @@ export function createApi(
     breakerState: () => breaker.state as CircuitState,
     cors: { origins: config.CORS_ORIGINS, maxAgeSeconds: config.CORS_MAX_AGE_SECONDS },
     refundPolicy: { returnWindowMs: config.RETURN_WINDOW_DAYS * 86_400_000, refundDamaged: config.REFUND_DAMAGED_UNITS },
+    readModel: { pool: readPool, waitMs: config.READ_YOUR_WRITES_TIMEOUT_MS },
+    maxCustomerPaymentAttempts: config.PAYMENT_MAX_CUSTOMER_ATTEMPTS,
     ...(overrides.rateLimiters ? {} : optionalLimiters(rateLimitersFrom(config, pool, logger))),
     ...overrides,
   });
-  return { ...built, pool, policyOptions };
+  return { ...built, pool, readPool, policyOptions };
 }
 
 export interface RunningServer {

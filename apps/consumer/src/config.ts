@@ -11,6 +11,9 @@ export const ConsumerEnvSchema = v.object({
   CONSUMER_GROUP_ID: env.string("order-consumer"),
   PAYMENT_URL: env.url(),
   PAYMENT_MAX_ATTEMPTS: env.int(3, 1, 20),
+  // Issue 14: after a final decline the order waits this long for the customer's retry (0: cancel at once).
+  PAYMENT_ACTION_WINDOW_MS: env.int(900_000, 0, 7 * 24 * 3_600_000),
+  PAYMENT_MAX_CUSTOMER_ATTEMPTS: env.int(3, 0, 20),
   PAYMENT_TIMEOUT_MS: env.int(DEFAULT_HTTP_POLICY.timeoutMs, 1, 120_000),
   PAYMENT_HTTP_RETRIES: env.int(DEFAULT_HTTP_POLICY.retries, 0, 20),
   PAYMENT_BREAKER_THRESHOLD: env.int(DEFAULT_HTTP_POLICY.breakerThreshold, 1, 1_000),
@@ -52,6 +55,10 @@ export interface ConsumerConfig {
   readonly topics: TopicNames;
   readonly paymentUrl: string;
   readonly maxPaymentAttempts: number;
+  /** Issue 14: how long a declined order waits for the customer's retry (absent or 0: cancel at once). */
+  readonly paymentActionWindowMs?: number;
+  /** Attempts a customer may start after declines. */
+  readonly maxCustomerPaymentAttempts?: number;
   readonly pendingDeadlineMs: number;
   readonly deadlineCron: string;
   /** Payment reconciliation: schedule and thresholds (docs/lifecycle.md). */
@@ -89,6 +96,8 @@ export const toConsumerConfig = (e: ConsumerEnv): ConsumerConfig => ({
   topics: topicNamesFrom(e),
   paymentUrl: e.PAYMENT_URL,
   maxPaymentAttempts: e.PAYMENT_MAX_ATTEMPTS,
+  paymentActionWindowMs: e.PAYMENT_ACTION_WINDOW_MS,
+  maxCustomerPaymentAttempts: e.PAYMENT_MAX_CUSTOMER_ATTEMPTS,
   pendingDeadlineMs: e.PENDING_DEADLINE_MS,
   deadlineCron: e.DEADLINE_SWEEP_CRON,
   reconcile: {

@@ -72,7 +72,11 @@ export async function startConsumer(config: ConsumerConfig, logger: Logger): Pro
     const apply = {
       consumer: config.groupId,
       source: config.source,
-      decision: { maxPaymentAttempts: config.maxPaymentAttempts },
+      decision: {
+        maxPaymentAttempts: config.maxPaymentAttempts,
+        paymentActionWindowMs: config.paymentActionWindowMs ?? 0,
+        maxCustomerAttempts: config.maxCustomerPaymentAttempts ?? 0,
+      },
       jobs: boss,
     };
 
@@ -88,6 +92,7 @@ export async function startConsumer(config: ConsumerConfig, logger: Logger): Pro
         logger: logger.child({ part: "jobs" }),
         deadline: { deadlineMs: config.pendingDeadlineMs, apply },
         deadlineCron: config.deadlineCron,
+        paymentActionWindowMs: config.paymentActionWindowMs ?? 0,
         onJob: jobMetrics.onJob,
         reconcile: {
           cron: config.reconcile.cron,

@@ -6,6 +6,7 @@ export * from "./lifecycle-repository.ts";
 export * from "./migrate.ts";
 export * from "./orders-repository.ts";
 export * from "./outbox-repository.ts";
+export * from "./payment-attempts-repository.ts";
 export * from "./pg-errors.ts";
 export * from "./pool.ts";
 export * from "./reconciliation-repository.ts";

@@ -130,6 +130,23 @@ export interface OrderSummary {
 export interface OrderDetail extends OrderSummary {
   readonly items: readonly OrderItemView[];
   readonly timeline: readonly TimelineEntry[];
+  /** Payment attempts, oldest first (issue 14); a new order has none. */
+  readonly paymentAttempts?: readonly PaymentAttemptView[];
+  /** While payment is ACTION_REQUIRED: when the window closes. */
+  readonly paymentActionDeadline?: string | null;
+}
+
+export interface PaymentAttemptView {
+  readonly number: number;
+  readonly method: string;
+  readonly idempotencyKey: string;
+  readonly status: string;
+  readonly origin: string;
+  readonly amount: string;
+  readonly failureReason: string | null;
+  readonly retryable: boolean | null;
+  readonly startedAt: string;
+  readonly decidedAt: string | null;
 }
 
 export async function getOrderDetail(db: Queryable, id: string): Promise<OrderDetail | null> {

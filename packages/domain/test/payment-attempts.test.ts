@@ -387,8 +387,11 @@ describe("payment attempts: decision rows (docs/lifecycle.md)", () => {
     const d = w.apply({ type: "InventoryReserved" });
     expect(d).toMatchObject({ kind: "apply", followUps: [], emit: { type: "OrderConfirmed" } });
     expect(w.state).toMatchObject({ status: "CONFIRMED", paymentStatus: "NOT_STARTED" });
+    expect(decide(w.state, { type: "CancelRequested", reason: "probe" }, ctx, w.facts)).toMatchObject({ followUps: [] });
     w.apply({ type: "OrderShipped" });
-    w.apply({ type: "OrderDelivered" });
+    expect(w.apply({ type: "OrderDelivered" })).toMatchObject({ followUps: [{ type: "InitiatePayment", attempt: 1 }] });
+    expect(w.state).toMatchObject({ status: "DELIVERED", paymentStatus: "PENDING" });
+    w.apply({ type: "PaymentSuccess", attempt: 1 });
     expect(w.state).toMatchObject({ status: "DELIVERED", paymentStatus: "SUCCEEDED" });
     expect(w.facts.attempts).toMatchObject([{ number: 1, method: "cod", status: "SUCCEEDED" }]);
   });

@@ -3,9 +3,12 @@ import {
   insertOutboxRows,
   insertTimelineRows,
   loadAdjustmentStates,
+  loadPaymentFacts,
   lockOrderStates,
+  type OrderPayment,
   type PoolClient,
   saveAdjustmentStates,
+  savePaymentFacts,
   type sql,
   updateOrderStates,
 } from "@orders/db";
@@ -35,6 +38,7 @@ import {
   wholeRefundId,
 } from "@orders/domain";
 import { type FollowUpRequest, insertFollowUps, type JobQueue } from "./follow-ups.ts";
+import { nextPayment, paymentEventPayload } from "./payment-facts.ts";
 
 /** One event to apply to one order: a consumed record, a cancel request, a job's finding. */
 export interface IncomingEvent {
@@ -81,6 +85,9 @@ interface Working {
   state: OrderState;
   readonly adjBefore: AdjustmentState;
   adj: AdjustmentState;
+  /** Payment attempts and the action-required deadline (issue 14). */
+  readonly payBefore: OrderPayment;
+  pay: OrderPayment;
 }
 
 /**
@@ -101,9 +108,14 @@ export async function applyEvents(client: PoolClient, events: readonly IncomingE
     client,
     locked.map((r) => ({ id: r.id, status: r.state.status })),
   );
+  const payments = await loadPaymentFacts(
+    client,
+    locked.map((r) => r.id),
+  );
   for (const row of locked) {
     const adj = adjustments.get(row.id) as AdjustmentState;
-    orders.set(row.id, { ...row, readVersion: row.version, adjBefore: adj, adj });
+    const pay = payments.get(row.id) as OrderPayment;
+    orders.set(row.id, { ...row, readVersion: row.version, adjBefore: adj, adj, payBefore: pay, pay });
   }
   const policy = options.refundPolicy ?? DEFAULT_REFUND_POLICY;
   const claimed = await claimMessageIds(
@@ -132,7 +144,7 @@ export async function applyEvents(client: PoolClient, events: readonly IncomingE
       outcomes.push(outcome);
       continue;
     }
-    const decision: Decision = decide(order.state, e.event, options.decision);
+    const decision: Decision = decide(order.state, e.event, options.decision, order.pay);
     if (decision.kind === "skip") {
       timeline.push({
         orderId: order.id,
@@ -144,6 +156,7 @@ export async function applyEvents(client: PoolClient, events: readonly IncomingE
       continue;
     }
     const before = order.state;
+    order.pay = nextPayment(order, order.pay, before, e.event, decision, options.decision, now);
     order.state = decision.next;
     order.version += 1;
     timeline.push({ orderId: order.id, status: decision.next.status, reason: decision.note, causedBy: e.messageId });
@@ -151,13 +164,17 @@ export async function applyEvents(client: PoolClient, events: readonly IncomingE
     // whole refund); a refund the lifecycle asks for gets its id and amount from the ledger.
     const refundFollowUps = mirrorOntoLedger(order, e, before, decision, policy, now);
     const decided = decision.followUps.map((f) => (f.type === "RefundPayment" ? (refundFollowUps.shift() ?? f) : f));
+    // A second capture's refund comes from the ledger alone (issue 14).
+    if (decision.secondCapture) decided.push(...refundFollowUps);
     let emitted: string | null = null;
     if (decision.emit) {
       const refund = decision.followUps.some((f) => f.type === "RefundPayment");
       const payload =
         decision.emit.type === "OrderConfirmed"
           ? orderConfirmedPayload(order, now)
-          : orderCancelledPayload(order, decision.emit.reason, refund, now);
+          : decision.emit.type === "OrderCancelled"
+            ? orderCancelledPayload(order, decision.emit.reason, refund, now)
+            : paymentEventPayload(order, order.pay, decision.emit, now);
       outbox.push({
         id: uuidv7(),
         aggregateType: ORDER_AGGREGATE,
@@ -196,6 +213,10 @@ export async function applyEvents(client: PoolClient, events: readonly IncomingE
   await saveAdjustmentStates(
     client,
     [...orders.values()].map((o) => ({ before: o.adjBefore, after: o.adj })),
+  );
+  await savePaymentFacts(
+    client,
+    [...orders.values()].map((o) => ({ orderId: o.id, before: o.payBefore, after: o.pay })),
   );
   await insertTimelineRows(client, timeline);
   await insertOutboxRows(client, outbox);
@@ -304,7 +325,16 @@ function mirrorOntoLedger(
   if (decision.kind !== "apply" || e.event.type === "Adjust") return [];
   const commands: AdjustmentCommand[] = [];
   const event = e.event;
-  if (event.type === "PaymentSuccess" || (before.paymentStatus !== "SUCCEEDED" && decision.next.paymentStatus === "SUCCEEDED")) {
+  if (decision.secondCapture) {
+    // Another attempt captured already: this capture is recorded and requested back whole.
+    if (order.totalAmount !== "0.00")
+      commands.push({
+        type: "CaptureRecorded",
+        id: `${e.messageId}:capture`,
+        amount: order.totalAmount as never,
+        secondOf: decision.secondCapture,
+      });
+  } else if (event.type === "PaymentSuccess" || (before.paymentStatus !== "SUCCEEDED" && decision.next.paymentStatus === "SUCCEEDED")) {
     // A zero total captures nothing the ledger could hold (amounts are > 0).
     if (decision.next.paymentStatus === "SUCCEEDED" && order.totalAmount !== "0.00")
       commands.push({ type: "CaptureRecorded", id: `${e.messageId}:capture`, amount: order.totalAmount as never });

@@ -8,6 +8,7 @@ export const QUEUES = {
   refundPayment: "payment-refund",
   pendingDeadline: "pending-deadline",
   reconcilePayments: "payment-reconcile",
+  paymentActionExpiry: "payment-action-expiry",
   processedMessagesRetention: "processed-messages-retention",
 } as const;
 
@@ -15,6 +16,8 @@ export interface InitiatePaymentJob {
   readonly orderId: string;
   readonly attempt: number;
   readonly causedBy: string;
+  /** The attempt's method when not the order's (a customer retry, issue 14); absent: the order's. */
+  readonly method?: string;
 }
 
 export interface RefundPaymentJob {
@@ -33,7 +36,12 @@ export function jobFor(
 ): { queue: string; data: InitiatePaymentJob | RefundPaymentJob } {
   switch (followUp.type) {
     case "InitiatePayment":
-      return { queue: QUEUES.initiatePayment, data: { orderId, attempt: followUp.attempt, causedBy } };
+      return {
+        queue: QUEUES.initiatePayment,
+        data: followUp.method
+          ? { orderId, attempt: followUp.attempt, causedBy, method: followUp.method }
+          : { orderId, attempt: followUp.attempt, causedBy },
+      };
     case "RefundPayment":
       return {
         queue: QUEUES.refundPayment,

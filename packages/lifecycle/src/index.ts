@@ -4,6 +4,7 @@ export * from "./consumer/metrics.ts";
 export * from "./follow-ups.ts";
 export * from "./jobs/boss.ts";
 export * from "./jobs/metrics.ts";
+export * from "./jobs/payment-action-expiry.ts";
 export * from "./jobs/payment-client.ts";
 export * from "./jobs/payment-jobs.ts";
 export * from "./jobs/pending-deadline.ts";

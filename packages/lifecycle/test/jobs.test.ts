@@ -106,7 +106,7 @@ describe("follow-up jobs", () => {
     expect(await jobsFor(QUEUES.initiatePayment, rolledBack)).toEqual([]);
   });
 
-  it("charges with the order id as idempotency key, through the retry policy, and skips a cancelled order", async () => {
+  it("charges with order id + attempt as idempotency key, through the retry policy, and skips a cancelled order", async () => {
     const id = await placeOrder();
     await withTransaction(db.pool, (c) =>
       applyEvents(c, [{ orderId: id, messageId: uuidv7(), event: { type: "InventoryReserved" } }], applyOptions()),
@@ -116,7 +116,11 @@ describe("follow-up jobs", () => {
     expect(
       await initiatePayment({ pool: db.pool, payments, logger, apply: applyOptions() }, { orderId: id, attempt: 1, causedBy: "t" }),
     ).toBe("charged");
-    expect(calls.at(-1)).toMatchObject({ path: "/payments", key: id, body: { orderId: id, attempt: 1, amount: "7.50", currency: "INR" } });
+    expect(calls.at(-1)).toMatchObject({
+      path: "/payments",
+      key: `${id}:1`,
+      body: { orderId: id, attempt: 1, amount: "7.50", currency: "INR", method: "upi" },
+    });
 
     const cancelled = await placeOrder();
     await withTransaction(db.pool, (c) =>

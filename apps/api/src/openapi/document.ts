@@ -9,6 +9,7 @@ import {
   OrderPageSchema,
   OrderSchema,
   OrderSummarySchema,
+  PaymentAttemptRequestSchema,
   ProblemSchema,
   ReceiptRequestSchema,
   ReturnIdParamSchema,
@@ -204,6 +205,30 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
           },
         },
       },
+      "/api/orders/{id}/payment-attempts": {
+        post: {
+          operationId: "startPaymentAttempt",
+          summary:
+            "Start another payment attempt after a decline, with a method of the customer's choice (owner or admin; issue 14). Only while the payment is ACTION_REQUIRED, before its deadline.",
+          parameters: [orderIdParam, idempotencyKeyParam],
+          requestBody: { required: true, content: json(ref("PaymentAttemptRequest")) },
+          responses: {
+            "202": {
+              description: "attempt started (its result arrives asynchronously); the order with its attempts",
+              headers: { Location: { required: true, schema: { type: "string" } }, ...replayedHeader },
+              content: json(ref("Order")),
+            },
+            ...common,
+            "404": problem("not found or not yours"),
+            "409": problem(
+              "no payment action required (NO_ACTION_REQUIRED: paid, pending, cancelled …), no attempts left (ATTEMPTS_EXHAUSTED), or the same key still running",
+            ),
+            "413": problem("body too large"),
+            "415": problem("body is not application/json"),
+            "422": problem("key reused with a different body"),
+          },
+        },
+      },
       "/api/orders/{id}/lines": {
         get: {
           operationId: "getOrderLines",
@@ -319,6 +344,9 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
         Problem: schemaOf(ProblemSchema),
         Health: schemaOf(HealthSchema),
         CancellationRequest: schemaOf(CancellationRequestSchema),
+        PaymentAttemptRequest: schemaOf(PaymentAttemptRequestSchema, {
+          description: "cash on delivery is chosen at order time only",
+        }),
         ReturnRequest: schemaOf(ReturnRequestSchema),
         ReceiptRequest: schemaOf(ReceiptRequestSchema),
         OrderLines: schemaOf(OrderLinesViewSchema),

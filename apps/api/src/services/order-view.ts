@@ -1,4 +1,5 @@
 import type { OrderDetail, OrderSummary } from "@orders/db";
+import type { AttemptOrigin, AttemptStatus, PaymentMethod } from "@orders/domain";
 import type { OrderSummaryView, OrderView } from "../schemas.ts";
 
 const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
@@ -24,6 +25,14 @@ export const toOrderView = (o: OrderDetail): OrderView => ({
   ...orderFields(o),
   items: o.items.map((i) => ({ productId: i.productId, quantity: i.quantity, unitPrice: i.unitPrice, lineTotal: i.lineTotal })),
   timeline: o.timeline.map((t) => ({ status: t.status as OrderView["status"], reason: t.reason, causedBy: t.causedBy, at: t.at })),
+  // Issue 14: every attempt with its own key at the payment service, and the action-required deadline.
+  paymentAttempts: (o.paymentAttempts ?? []).map((a) => ({
+    ...a,
+    method: a.method as PaymentMethod,
+    status: a.status as AttemptStatus,
+    origin: a.origin as AttemptOrigin,
+  })),
+  paymentActionDeadline: o.paymentActionDeadline ?? null,
 });
 
 export const toOrderSummaryView = (o: OrderSummary & { itemCount: number }): OrderSummaryView => ({

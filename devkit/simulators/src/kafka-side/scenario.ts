@@ -6,11 +6,12 @@
  *   sim-pay-decline…   payment fails for good (retryable: false)
  *   sim-pay-flaky…     every payment attempt fails retryably (cancel after the last attempt)
  *   sim-pay-retry…     attempt 1 fails retryably, attempt 2 succeeds
+ *   sim-pay-card-decline…  card attempts are declined for good, other methods succeed (customer retry)
  *   sim-dlv-hold…      delivery never ships (the order stays CONFIRMED, e.g. to cancel it)
  */
-export type Scenario = "inv-fail" | "inv-silent" | "pay-decline" | "pay-flaky" | "pay-retry" | "dlv-hold" | null;
+export type Scenario = "inv-fail" | "inv-silent" | "pay-decline" | "pay-flaky" | "pay-retry" | "pay-card-decline" | "dlv-hold" | null;
 
-const SCENARIOS = ["inv-fail", "inv-silent", "pay-decline", "pay-flaky", "pay-retry", "dlv-hold"] as const;
+const SCENARIOS = ["inv-fail", "inv-silent", "pay-decline", "pay-flaky", "pay-retry", "pay-card-decline", "dlv-hold"] as const;
 
 export function scenarioOf(userId: string | undefined): Scenario {
   if (!userId?.startsWith("sim-")) return null;

@@ -30,7 +30,7 @@ const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : 
 
 /**
  * The Payment service's HTTP face. The result of a charge or refund arrives on `payments`.
- *   POST /payments                  Idempotency-Key: <orderId>   → 202 {paymentId, replayed}
+ *   POST /payments                  Idempotency-Key: <orderId>:<attempt> → 202 {paymentId, replayed}
  *   POST /payments/:orderId/refund  Idempotency-Key: refund:<id>, {amount?} → 202 {refundId, amount} | 409 nothing captured | 422 over-refund
  *   GET  /payments/:orderId         → 200 {paymentId, attempts, captured, refunded} | 404 never charged
  *   GET /admin/stats, GET /admin/ledger, POST /admin/faults (HTTP faults), POST /admin/chaos, GET /healthz
@@ -64,7 +64,9 @@ export function createPaymentApp(service: PaymentService, faults: FaultInjector,
     const parsed = v.safeParse(ChargeSchema, await c.req.json().catch(() => null));
     if (!parsed.success) return c.json({ error: "invalid charge request" }, 400);
     const key = c.req.header("idempotency-key");
-    if (key !== parsed.output.orderId) return c.json({ error: "Idempotency-Key must be the order id" }, 400);
+    // One payment per attempt: order id + attempt number (issue 14); the bare order id from older callers.
+    const { orderId, attempt } = parsed.output;
+    if (key !== `${orderId}:${attempt}` && key !== orderId) return c.json({ error: "Idempotency-Key must be <order id>:<attempt>" }, 400);
     return c.json(service.charge(parsed.output), 202);
   });
   business.get("/payments/:orderId", (c) => {

@@ -18,6 +18,8 @@ export interface ChargeInput {
   readonly amount: string;
   readonly currency: string;
   readonly userId?: string | undefined;
+  /** card | upi | netbanking | wallet | cod (issue 14: outcomes may depend on it). */
+  readonly method?: string | undefined;
 }
 
 type Outcome = { readonly kind: "success" } | { readonly kind: "failed"; readonly retryable: boolean; readonly reason: string };
@@ -26,6 +28,8 @@ interface PaymentRecord {
   readonly paymentId: string;
   readonly amount: string;
   readonly attempts: Map<number, Outcome>;
+  /** Attempts that captured, in order (issue 14: each attempt is its own payment, keyed order id + attempt). */
+  readonly captures: number[];
   captured: boolean;
   /** Everything captured has been given back. */
   refunded: boolean;
@@ -40,6 +44,8 @@ const cents = (amount: string): number => {
 };
 const decimal = (c: number): string => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, "0")}`;
 const refundedCents = (p: PaymentRecord): number => [...p.refunds.values()].reduce((a, b) => a + b, 0);
+/** Every capture of every attempt (a second capture doubles it until refunded). */
+const capturedCents = (p: PaymentRecord): number => p.captures.length * cents(p.amount);
 
 export type RefundResult =
   | { readonly kind: "accepted"; readonly refundId: string; readonly amount: string }
@@ -74,26 +80,32 @@ export class PaymentService {
         paymentId: `pay_${input.orderId}`,
         amount: input.amount,
         attempts: new Map(),
+        captures: [],
         captured: false,
         refunded: false,
         refunds: new Map(),
       };
       this.#payments.set(input.orderId, p);
     }
-    const known = p.captured ? ({ kind: "success" } as const) : p.attempts.get(input.attempt);
+    // Each attempt is decided once and replayed after (same answer, same message id); another
+    // attempt is another payment and may capture again — the order service refunds a second capture.
+    const known = p.attempts.get(input.attempt);
     const outcome = known ?? this.#decide(input);
     if (known) this.stats.replays++;
     else {
       p.attempts.set(input.attempt, outcome);
       if (outcome.kind === "success") {
         p.captured = true;
+        p.captures.push(input.attempt);
         this.stats.captured++;
       } else this.stats.failed++;
     }
-    const attempt = p.captured ? this.#capturedAttempt(p) : input.attempt;
+    const attempt = input.attempt;
+    // The first capture keeps its historical message id; a second capture is a fact of its own.
+    const successId = p.captures[0] === attempt ? `pay:${input.orderId}:success` : `pay:${input.orderId}:${attempt}:success`;
     const record =
       outcome.kind === "success"
-        ? answerRecord(PAYMENT_SOURCE, "PaymentSuccess", `pay:${input.orderId}:success`, input.orderId, {
+        ? answerRecord(PAYMENT_SOURCE, "PaymentSuccess", successId, input.orderId, {
             paymentId: p.paymentId,
             amount: p.amount,
             attempt,
@@ -118,12 +130,12 @@ export class PaymentService {
     if (!p?.captured) return { kind: "not-captured" };
     let given = p.refunds.get(refundId);
     if (given === undefined) {
-      const remaining = cents(p.amount) - refundedCents(p);
+      const remaining = capturedCents(p) - refundedCents(p);
       const asked = amount === undefined ? remaining : cents(amount);
       if (asked > remaining || asked <= 0) return { kind: "over-refund", remaining: decimal(remaining) };
       given = asked;
       p.refunds.set(refundId, given);
-      p.refunded = refundedCents(p) === cents(p.amount);
+      p.refunded = refundedCents(p) === capturedCents(p);
       this.stats.refunds++;
     }
     const messageId = refundId === `refund:${orderId}` ? `pay:${orderId}:refunded` : `pay:${orderId}:${refundId}`;
@@ -163,6 +175,7 @@ export class PaymentService {
     refunded: boolean;
     attempts: number;
     capturedAmount: string;
+    captures: number;
     refundedAmount: string;
     refunds: number;
   }[] {
@@ -171,19 +184,20 @@ export class PaymentService {
       captured: p.captured,
       refunded: p.refunded,
       attempts: p.attempts.size,
-      capturedAmount: p.captured ? p.amount : "0.00",
+      capturedAmount: decimal(capturedCents(p)),
+      captures: p.captures.length,
       refundedAmount: decimal(refundedCents(p)),
       refunds: p.refunds.size,
     }));
   }
 
-  #capturedAttempt(p: PaymentRecord): number {
-    for (const [n, o] of p.attempts) if (o.kind === "success") return n;
-    return 1;
-  }
-
   #decide(input: ChargeInput): Outcome {
+    // Cash on delivery is charged once the courier collected it: the cash is there.
+    if (input.method === "cod") return { kind: "success" };
     switch (scenarioOf(input.userId)) {
+      case "pay-card-decline":
+        // A card that is declined for good; any other method succeeds (issue 14's customer retry).
+        return input.method === "card" ? { kind: "failed", retryable: false, reason: "card declined" } : { kind: "success" };
       case "pay-decline":
         return { kind: "failed", retryable: false, reason: "card declined" };
       case "pay-flaky":

@@ -4,6 +4,7 @@ export * from "./idempotency.ts";
 export * from "./lifecycle.ts";
 export * from "./orders.ts";
 export * from "./outbox.ts";
+export * from "./payment-attempts.ts";
 export * from "./processed-messages.ts";
 export type { Query } from "./query.ts";
 export * from "./reconciliation.ts";

@@ -86,10 +86,17 @@ export const insertOutboxRows = (rows: readonly OutboxEventRow[]): Query => ({
   ],
 });
 
-/** Orders still PENDING that were created before `cutoff`, oldest first (partial index). */
+/**
+ * Orders still PENDING that were created before `cutoff`, oldest first (partial index). A payment
+ * waiting for the customer is governed by its window instead, and a customer's attempt restarts
+ * the deadline (issue 14).
+ */
 export const selectPendingCreatedBefore = (cutoff: Date, limit: number): Query => ({
   name: "lifecycle.pending_before",
-  text: `SELECT id FROM orders WHERE status = 'PENDING' AND created_at < $1 ORDER BY created_at LIMIT $2`,
+  text: `SELECT id FROM orders o
+          WHERE status = 'PENDING' AND created_at < $1 AND payment_status <> 'ACTION_REQUIRED'
+            AND NOT EXISTS (SELECT 1 FROM payment_attempts a WHERE a.order_id = o.id AND a.origin = 'customer' AND a.started_at >= $1)
+          ORDER BY created_at LIMIT $2`,
   values: [cutoff, limit],
 });
 

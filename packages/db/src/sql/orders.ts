@@ -158,7 +158,14 @@ export const selectOrderDetail = (id: string): Query => ({
               FROM order_items i WHERE i.order_id = o.id), '[]') AS items,
     COALESCE((SELECT json_agg(json_build_object('status', h.status, 'reason', h.reason, 'causedBy', h.caused_by,
                      'at', to_char(h.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY h.id)
-              FROM order_status_history h WHERE h.order_id = o.id), '[]') AS timeline
+              FROM order_status_history h WHERE h.order_id = o.id), '[]') AS timeline,
+    COALESCE((SELECT json_agg(json_build_object('number', a.attempt, 'method', a.method, 'idempotencyKey', a.idempotency_key,
+                     'status', a.status, 'origin', a.origin, 'amount', a.amount::text, 'failureReason', a.failure_reason,
+                     'retryable', a.retryable, 'startedAt', to_char(a.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                     'decidedAt', to_char(a.decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY a.attempt)
+              FROM payment_attempts a WHERE a.order_id = o.id), '[]') AS "paymentAttempts",
+    CASE WHEN o.payment_status = 'ACTION_REQUIRED'
+         THEN to_char(o.payment_action_deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END AS "paymentActionDeadline"
     FROM orders o WHERE o.id = $1`,
   values: [id],
 });

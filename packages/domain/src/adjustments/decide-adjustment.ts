@@ -1,4 +1,5 @@
 import { addMoney, compareMoney, type Money, minMoney, multiplyMoney } from "../money.ts";
+import { secondCaptureCause, secondCaptureRefundId } from "../payments/attempts.ts";
 import { hasCapture, type LedgerEntry, refundable, refundRequest, refundSettled } from "./ledger.ts";
 import { type OrderLine, openUnits, returnableUnits } from "./lines.ts";
 import type { RefundPolicy } from "./policy.ts";
@@ -236,6 +237,24 @@ export function decideAdjustment(state: AdjustmentState, cmd: AdjustmentCommand,
     }
 
     case "CaptureRecorded": {
+      if (cmd.secondOf !== undefined) {
+        // At most one capture per order: a second one is recorded (the money was taken) and
+        // requested back whole under its own refund id, whatever the order's state.
+        const cause = secondCaptureCause(cmd.secondOf.attempt);
+        if (state.ledger.some((e) => e.kind === "CAPTURE" && e.cause === cause))
+          return refuse("ALREADY_APPLIED", "second capture already recorded");
+        const refundId = secondCaptureRefundId(state.orderId, cmd.secondOf.attempt);
+        const reason = `second capture (attempt ${cmd.secondOf.attempt})`;
+        const entries: LedgerEntry[] = [
+          { kind: "CAPTURE", amount: cmd.amount, reason, cause, refundId: null },
+          { kind: "REFUND_REQUESTED", amount: cmd.amount, reason, cause, refundId },
+        ];
+        return applied({ ...state, ledger: [...state.ledger, ...entries] }, `${reason} of ${cmd.amount} recorded; refund requested`, {
+          entries,
+          emit: [{ type: "RefundRequested", refundId, amount: cmd.amount, reason }],
+          followUps: [{ type: "RefundAmount", refundId, amount: cmd.amount }],
+        });
+      }
       if (hasCapture(state.ledger)) return refuse("ALREADY_APPLIED", "capture already recorded");
       const capture: LedgerEntry = { kind: "CAPTURE", amount: cmd.amount, reason: "payment captured", cause: cmd.id, refundId: null };
       const entries: LedgerEntry[] = [capture];

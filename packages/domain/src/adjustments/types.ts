@@ -62,7 +62,8 @@ export type AdjustmentCommand =
   | { readonly type: "RecordReceipt"; readonly id: string; readonly returnId: string; readonly lines: readonly ReceiptLine[] }
   | { readonly type: "RefundSettled"; readonly id: string; readonly refundId: string; readonly amount: Money }
   | { readonly type: "StockRestocked"; readonly id: string; readonly restockId: string; readonly lines: readonly LineQuantity[] }
-  | { readonly type: "CaptureRecorded"; readonly id: string; readonly amount: Money }
+  /** `secondOf`: this attempt captured after another one had (issue 14) — recorded and refunded whole. */
+  | { readonly type: "CaptureRecorded"; readonly id: string; readonly amount: Money; readonly secondOf?: { readonly attempt: number } }
   | { readonly type: "LinesShipped"; readonly id: string }
   | { readonly type: "LinesDelivered"; readonly id: string; readonly at: string };
 

@@ -241,7 +241,11 @@ function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: Decision
       if (order.status === "CANCELLED") {
         return apply(d, "payment succeeded after cancellation; refund started", null, [{ type: "RefundPayment" }]);
       }
-      if (order.status !== "PENDING") return skip("ILLEGAL_TRANSITION", `PaymentSuccess in ${order.status}`);
+      if (order.status !== "PENDING") {
+        // Cash on delivery: the capture of the money the courier collected (payment PENDING since delivery).
+        if (order.paymentStatus === "PENDING" && facts?.method === "cod") return apply(d, "cash on delivery captured");
+        return skip("ILLEGAL_TRANSITION", `PaymentSuccess in ${order.status}`);
+      }
       if (order.inventoryStatus === "RESERVED") {
         return apply(d.set("status", "CONFIRMED"), "payment succeeded", { type: "OrderConfirmed", reason: "paid and reserved" });
       }
@@ -314,23 +318,24 @@ function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: Decision
 
     case "OrderDelivered": {
       if (order.deliveryStatus === "DELIVERED") return skip("ALREADY_APPLIED", "already delivered");
-      if (
-        facts?.method === "cod" &&
-        order.paymentStatus === "NOT_STARTED" &&
-        (order.status === "CONFIRMED" || order.status === "SHIPPED")
-      ) {
-        // Cash on delivery: the courier collected the money on delivery; that is the capture.
-        d.set("paymentStatus", "SUCCEEDED");
-      }
+      // Cash on delivery: the courier collected the money; the payment service captures it now.
+      const collect: FollowUp[] =
+        facts?.method === "cod" && order.paymentStatus === "NOT_STARTED" && (order.status === "CONFIRMED" || order.status === "SHIPPED")
+          ? [{ type: "InitiatePayment", attempt: 1 }]
+          : [];
+      if (collect.length > 0) d.set("paymentStatus", "PENDING");
+      const cod = collect.length > 0 ? "; cash on delivery to capture" : "";
       if (order.status === "CONFIRMED") {
         // OrderDelivered overtook OrderShipped; delivery implies shipment.
         return apply(
           d.set("deliveryStatus", "DELIVERED").set("status", "SHIPPED").set("status", "DELIVERED"),
-          "delivered (shipment implied)",
+          `delivered (shipment implied)${cod}`,
+          null,
+          collect,
         );
       }
       if (order.status !== "SHIPPED") return skip("ILLEGAL_TRANSITION", `OrderDelivered in ${order.status}`);
-      return apply(d.set("deliveryStatus", "DELIVERED").set("status", "DELIVERED"), "delivered");
+      return apply(d.set("deliveryStatus", "DELIVERED").set("status", "DELIVERED"), `delivered${cod}`, null, collect);
     }
 
     case "CancelRequested": {

@@ -90,13 +90,6 @@ export function recordAttempts(
       if (a === undefined || a.status === "STARTED") attempts = upsert(attempts, decided(current(), ctx, event.attempt, "ABANDONED"));
       break;
     }
-    case "OrderDelivered":
-      if (before.paymentStatus !== "SUCCEEDED" && decision.next.paymentStatus === "SUCCEEDED") {
-        // Cash on delivery: the courier's collection is the attempt that captured.
-        const n = (latestAttempt(current())?.number ?? 0) + 1;
-        attempts = upsert(attempts, { ...started(current(), ctx, n, "initial", "cod"), status: "SUCCEEDED", decidedAt: ctx.now });
-      }
-      break;
     default:
       break;
   }

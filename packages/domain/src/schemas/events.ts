@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { ADJUSTMENT_EVENT_SCHEMAS } from "./adjustment-events.ts";
 import { CurrencySchema, ExternalIdSchema, IsoTimestampSchema, MoneySchema, storableText, TextSchema, UuidSchema } from "./common.ts";
 import { PAYMENT_METHODS } from "./order-request.ts";
+import { PAYMENT_EVENT_SCHEMAS } from "./payment-events.ts";
 import { STATUS_EVENT_SCHEMAS } from "./status-events.ts";
 
 /*
@@ -52,6 +53,7 @@ export const PRODUCED_EVENT_SCHEMAS = {
   OrderCancelled: OrderCancelledSchema,
   ...ADJUSTMENT_EVENT_SCHEMAS,
   ...STATUS_EVENT_SCHEMAS,
+  ...PAYMENT_EVENT_SCHEMAS,
 } as const;
 
 export type OrderCreatedPayload = v.InferOutput<typeof OrderCreatedSchema>;
@@ -71,7 +73,13 @@ const envelope = {
 export const InventoryReservedSchema = v.looseObject({ ...envelope });
 export const InventoryFailureSchema = v.looseObject({ ...envelope, reason: v.pipe(v.string(), storableText(), v.maxLength(1000)) });
 export const InventoryReleasedSchema = v.looseObject({ ...envelope });
-export const PaymentSuccessSchema = v.looseObject({ ...envelope, paymentId: TextSchema, amount: MoneySchema });
+export const PaymentSuccessSchema = v.looseObject({
+  ...envelope,
+  paymentId: TextSchema,
+  amount: MoneySchema,
+  /** The attempt that captured (issue 14; absent from older producers). */
+  attempt: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+});
 export const PaymentFailedSchema = v.looseObject({
   ...envelope,
   reason: v.pipe(v.string(), storableText(), v.maxLength(1000)),

@@ -44,6 +44,7 @@ export function sagaQueues(options: Pick<SagaBossOptions, "retryLimit" | "retryD
     // it for pg-boss' default 15 minutes (the 10 000-order soak: orders left PENDING past the
     // deadline, reconciliation idle): each expires a little beyond its longest honest run.
     { name: QUEUES.pendingDeadline, options: { retryLimit: 0, policy: "singleton", expireInSeconds: 60 } },
+    { name: QUEUES.paymentActionExpiry, options: { retryLimit: 0, policy: "singleton", expireInSeconds: 60 } },
     { name: QUEUES.reconcilePayments, options: { retryLimit: 0, policy: "singleton", expireInSeconds: 300 } },
     { name: QUEUES.processedMessagesRetention, options: { retryLimit: 0, policy: "singleton", expireInSeconds: 600 } },
   ];

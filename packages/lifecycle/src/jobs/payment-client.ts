@@ -34,6 +34,8 @@ export interface PaymentClient {
 export interface ChargeRequest {
   readonly orderId: string;
   readonly attempt: number;
+  /** The attempt's key at the service: order id + attempt number (issue 14). */
+  readonly idempotencyKey: string;
   readonly amount: string;
   readonly currency: string;
   readonly method: string;
@@ -84,7 +86,7 @@ const post = (url: string, key: string, body: unknown, signal: AbortSignal) =>
 export function httpPaymentClient(baseUrl: string, policy: IPolicy): PaymentClient {
   const base = baseUrl.replace(/\/$/, "");
   return {
-    charge: (r) => policy.execute(({ signal }) => post(`${base}/payments`, r.orderId, r, signal)) as Promise<{ paymentId: string }>,
+    charge: (r) => policy.execute(({ signal }) => post(`${base}/payments`, r.idempotencyKey, r, signal)) as Promise<{ paymentId: string }>,
     refund: (r) =>
       policy.execute(({ signal }) => post(`${base}/payments/${encodeURIComponent(r.orderId)}/refund`, r.refundId, r, signal)) as Promise<{
         refundId: string;

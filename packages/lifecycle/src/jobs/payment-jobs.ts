@@ -1,4 +1,5 @@
 import { getOrderForPayment, type Pool, TRANSACTION_RETRIES, withTransaction } from "@orders/db";
+import { attemptKey } from "@orders/domain";
 import type { Logger } from "@orders/runtime";
 import { type ApplyOptions, applyEvents } from "../apply-events.ts";
 import type { InitiatePaymentJob, RefundPaymentJob } from "../follow-ups.ts";
@@ -35,7 +36,9 @@ export async function initiatePayment(
   run: { readonly previousRuns: number } = { previousRuns: 0 },
 ): Promise<JobResult> {
   const order = await getOrderForPayment(deps.pool, job.orderId);
-  if (!order || order.status !== "PENDING" || order.paymentStatus !== "PENDING") {
+  // Cash on delivery is captured once delivered (issue 14): the order is no longer PENDING then.
+  const codCollection = order?.paymentMethod === "cod" && order.status === "DELIVERED" && order.paymentStatus === "PENDING";
+  if (!order || (!codCollection && (order.status !== "PENDING" || order.paymentStatus !== "PENDING"))) {
     if (order?.status === "CANCELLED" && order.paymentStatus === "PENDING") {
       const [outcome] = await withTransaction(
         deps.pool,
@@ -60,12 +63,15 @@ export async function initiatePayment(
     deps.logger.info("payment not started", { orderId: job.orderId, attempt: job.attempt, status, runs: run.previousRuns + 1 });
     return "skipped";
   }
+  // Each attempt is its own payment at the service (issue 14): order id + attempt number is the
+  // key, so a re-run of this job is the same charge and another attempt never is.
   await deps.payments.charge({
     orderId: order.id,
     attempt: job.attempt,
+    idempotencyKey: attemptKey(order.id, job.attempt),
     amount: order.totalAmount,
     currency: order.currency,
-    method: order.paymentMethod,
+    method: job.method ?? order.paymentMethod,
     userId: order.userId,
   });
   return "charged";
@@ -78,7 +84,9 @@ export async function initiatePayment(
  */
 export async function refundPayment(deps: PaymentJobDeps, job: RefundPaymentJob): Promise<JobResult> {
   const order = await getOrderForPayment(deps.pool, job.orderId);
-  if (!order || order.paymentStatus !== "SUCCEEDED") return "skipped";
+  // A refund with the ledger's id is owed whatever the payment status says now (a second capture
+  // on an order already refunded, issue 14); the id keeps it idempotent at the service.
+  if (!order || (order.paymentStatus !== "SUCCEEDED" && job.refundId === undefined)) return "skipped";
   const refundId = job.refundId ?? `refund:${order.id}`;
   await deps.payments.refund({ orderId: order.id, amount: job.amount ?? order.totalAmount, refundId });
   return "refunded";

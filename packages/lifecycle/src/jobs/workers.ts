@@ -3,6 +3,8 @@ import { AppError } from "@orders/domain";
 import type { Logger } from "@orders/runtime";
 import type { Job, JobWithMetadata, PgBoss } from "pg-boss";
 import { type InitiatePaymentJob, QUEUES, type RefundPaymentJob } from "../follow-ups.ts";
+import { inJobSpan } from "./job-span.ts";
+import { sweepPaymentActionExpiry } from "./payment-action-expiry.ts";
 import type { PaymentClient } from "./payment-client.ts";
 import { initiatePayment, refundPayment } from "./payment-jobs.ts";
 import { type DeadlineSweepOptions, deadlineSweepIntervalMs, startDeadlineTicker, sweepPendingDeadline } from "./pending-deadline.ts";
@@ -21,6 +23,8 @@ export interface SagaWorkerOptions {
   readonly deadlineCron?: string;
   /** Sweep period of the in-process ticker (default deadlineSweepIntervalMs(deadlineMs): ¼ of the deadline, 1–15 s). */
   readonly deadlineSweepEveryMs?: number;
+  /** The action-required window (issue 14): its expiry sweep runs like the deadline's; absent or 0: off. */
+  readonly paymentActionWindowMs?: number;
   /** Observers for metrics. */
   readonly onJob?: (queue: string, outcome: string, seconds: number) => void;
   /** Payment reconciliation (pg-boss schedule, one run at a time across all instances). */
@@ -58,12 +62,18 @@ export async function startSagaWorkers(boss: PgBoss, options: SagaWorkerOptions)
     initiateWork,
     async (jobs: JobWithMetadata<InitiatePaymentJob>[]) => {
       await Promise.all(
-        jobs.map((j) => timed(QUEUES.initiatePayment, () => initiatePayment(deps, j.data, { previousRuns: j.retryCount }))),
+        jobs.map((j) =>
+          inJobSpan(QUEUES.initiatePayment, j.data, () =>
+            timed(QUEUES.initiatePayment, () => initiatePayment(deps, j.data, { previousRuns: j.retryCount })),
+          ),
+        ),
       );
     },
   );
   await boss.work<RefundPaymentJob>(QUEUES.refundPayment, work, async (jobs: Job<RefundPaymentJob>[]) => {
-    await Promise.all(jobs.map((j) => timed(QUEUES.refundPayment, () => refundPayment(deps, j.data))));
+    await Promise.all(
+      jobs.map((j) => inJobSpan(QUEUES.refundPayment, j.data, () => timed(QUEUES.refundPayment, () => refundPayment(deps, j.data)))),
+    );
   });
   // Scheduled chores report through onJob too: their last success is what "late" alerts watch.
   await boss.work(QUEUES.pendingDeadline, { pollingIntervalSeconds: 1 }, async () =>
@@ -80,6 +90,22 @@ export async function startSagaWorkers(boss: PgBoss, options: SagaWorkerOptions)
     options.deadlineSweepEveryMs ?? deadlineSweepIntervalMs(options.deadline.deadlineMs),
     (error) => options.logger.warn("could not file the deadline sweep", { err: error }),
   );
+  // Issue 14: orders whose payment waited for the customer past the window are cancelled.
+  const windowMs = options.paymentActionWindowMs ?? 0;
+  let stopExpiryTicker = () => {};
+  if (windowMs > 0) {
+    await boss.work(QUEUES.paymentActionExpiry, { pollingIntervalSeconds: 1 }, async () =>
+      timed(QUEUES.paymentActionExpiry, async () => {
+        const { cancelled } = await sweepPaymentActionExpiry(options.pool, { apply: options.deadline.apply });
+        if (cancelled > 0) options.logger.info("payment action windows expired", { cancelled });
+        return "swept";
+      }),
+    );
+    await boss.schedule(QUEUES.paymentActionExpiry, options.deadlineCron ?? "* * * * *");
+    stopExpiryTicker = startDeadlineTicker(boss, QUEUES.paymentActionExpiry, deadlineSweepIntervalMs(windowMs), (error) =>
+      options.logger.warn("could not file the payment action expiry sweep", { err: error }),
+    );
+  }
   const reconcile = options.reconcile;
   if (reconcile) {
     await boss.work(QUEUES.reconcilePayments, { pollingIntervalSeconds: 1 }, async () =>
@@ -110,6 +136,8 @@ export async function startSagaWorkers(boss: PgBoss, options: SagaWorkerOptions)
     await boss.offWork(QUEUES.refundPayment, { wait: true });
     stopDeadlineTicker();
     await boss.offWork(QUEUES.pendingDeadline, { wait: true });
+    stopExpiryTicker();
+    if (windowMs > 0) await boss.offWork(QUEUES.paymentActionExpiry, { wait: true });
     if (reconcile) await boss.offWork(QUEUES.reconcilePayments, { wait: true });
     if (retention) await boss.offWork(QUEUES.processedMessagesRetention, { wait: true });
   };
