@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmod, chown, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import type { Dirent } from "node:fs";
+import { chmod, chown, copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
@@ -33,6 +35,19 @@ export interface LocalPostgres {
   /** Starts the server again on the same port and data (after stopImmediate()); crash recovery runs. */
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Starts a hot standby of this server (streaming replication on a physical slot of its own)
+   * and waits until it accepts read-only connections. Stop it before its primary.
+   */
+  startStandby(options?: { readonly log?: (line: string) => void }): Promise<LocalStandby>;
+}
+
+/** A streaming replica of a LocalPostgres: read-only; its slot on the primary goes with stop(). */
+export interface LocalStandby extends Omit<LocalPostgres, "startStandby"> {
+  /** The slot on the primary this standby streams from. */
+  readonly slot: string;
+  /** Resolves once the standby has replayed everything the primary had written when called. */
+  caughtUp(timeoutMs?: number): Promise<void>;
 }
 
 export interface LocalPostgresOptions {
@@ -157,7 +172,20 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
       if (!(error instanceof PortTakenError) || attempt >= 5) throw error;
     }
   }
-  const { port, settings } = launched;
+  const handle = controls({ bin, root, dataDir, port: launched.port, settings: launched.settings, runAs, env, log: options.log }, launched);
+  return {
+    ...handle,
+    startStandby: (standbyOptions = {}) =>
+      startStandby({ bin, runAs, env, dataDir, settings: launched.settings, url: handle.url, port: handle.port }, standbyOptions.log),
+  };
+}
+
+type ServerHandle = Omit<LocalPostgres, "startStandby">;
+
+/** stop / stopImmediate / restart of a launched server (primary or standby). */
+function controls(init: LaunchOptions, launched: Launched): ServerHandle {
+  const { bin, root, dataDir, port, settings, runAs, env } = init;
+  const options = { log: init.log };
   let current: Launched | undefined = launched;
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   const keep = join(root, ".keep");
@@ -211,6 +239,170 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
       return stopped;
     },
   };
+}
+
+type PrimaryInfo = {
+  readonly bin: string;
+  readonly runAs: RunAs;
+  readonly env: NodeJS.ProcessEnv;
+  readonly dataDir: string;
+  readonly settings: Record<string, string | number>;
+  readonly url: string;
+  readonly port: number;
+};
+
+/**
+ * A base backup by the low-level API (pg_backup_start → copy the data directory → pg_backup_stop
+ * → backup_label), as pg_basebackup does over the wire: the packaged binaries have no
+ * pg_basebackup, and a system one of another major version refuses the server. A physical slot
+ * reserved before the copy keeps every WAL segment the standby needs until it streams.
+ */
+async function startStandby(primary: PrimaryInfo, log: ((line: string) => void) | undefined): Promise<LocalStandby> {
+  const { bin, runAs, env } = primary;
+  const root = await mkdtemp(join(tmpdir(), "order-service-pgstandby-"));
+  await chmod(root, 0o755);
+  const dataDir = join(root, "data");
+  const socketDir = join(root, "sock");
+  await mkdir(socketDir, { mode: 0o755 });
+  const slot = `standby_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: primary.url });
+  admin.on("error", () => {});
+  await admin.connect();
+  try {
+    await admin.query("SELECT pg_create_physical_replication_slot($1, true)", [slot]);
+    // Non-exclusive backup: it lasts as long as this session; `true` = checkpoint at once.
+    await admin.query("SELECT pg_backup_start($1, true)", [slot]);
+    let label: { labelfile: string; spcmapfile: string | null } | undefined;
+    try {
+      await copyDataDir(primary.dataDir, dataDir);
+    } finally {
+      const { rows } = await admin.query<{ labelfile: string; spcmapfile: string | null }>(
+        "SELECT labelfile, spcmapfile FROM pg_backup_stop(false)",
+      );
+      label = rows[0];
+    }
+    await writeFile(join(dataDir, "backup_label"), label?.labelfile ?? "");
+    if (label?.spcmapfile) await writeFile(join(dataDir, "tablespace_map"), label.spcmapfile);
+    await writeFile(join(dataDir, "standby.signal"), "");
+    await chmod(dataDir, 0o700);
+    if (runAs.uid !== undefined && runAs.gid !== undefined) runChecked("chown", ["-R", `${runAs.uid}:${runAs.gid}`, root], {}, env);
+  } catch (error) {
+    await admin.query("SELECT pg_drop_replication_slot($1)", [slot]).catch(() => {});
+    await admin.end().catch(() => {});
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
+  await admin.end();
+
+  const dropSlot = async () => {
+    // The primary's walsender lets go of the slot a moment after the standby stopped.
+    for (let attempt = 1; attempt <= 50; attempt++) {
+      const c = new pg.Client({ connectionString: primary.url, connectionTimeoutMillis: 2_000 });
+      c.on("error", () => {});
+      try {
+        await c.connect();
+        await c.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", [slot]);
+        return;
+      } catch (error) {
+        // 55006: the slot is still active; anything else (primary gone) ends the attempts.
+        if ((error as { code?: string }).code !== "55006") return;
+      } finally {
+        await c.end().catch(() => {});
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  let launched: Launched | undefined;
+  let settings: Record<string, string | number> = {};
+  for (let attempt = 1; !launched; attempt++) {
+    const port = await freePort();
+    settings = {
+      // Hot standby needs max_connections and friends at least as high as on the primary.
+      ...primary.settings,
+      port,
+      unix_socket_directories: socketDir,
+      hot_standby: "on",
+      primary_conninfo: `host=127.0.0.1 port=${primary.port} user=postgres application_name=${slot}`,
+      primary_slot_name: slot,
+    };
+    try {
+      launched = await launch({ bin, root, dataDir, port, settings, runAs, env, log });
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt >= 5) {
+        await dropSlot();
+        await rm(root, { recursive: true, force: true });
+        throw error;
+      }
+    }
+  }
+  const handle = controls({ bin, root, dataDir, port: launched.port, settings, runAs, env, log }, launched);
+  return {
+    ...handle,
+    slot,
+    stop: async () => {
+      await handle.stop();
+      await dropSlot();
+    },
+    caughtUp: async (timeoutMs = 60_000) => {
+      const p = new pg.Client({ connectionString: primary.url });
+      const s = new pg.Client({ connectionString: handle.url });
+      await p.connect();
+      await s.connect();
+      try {
+        // The insert position: with synchronous_commit=off a commit returns before its WAL is written.
+        const lsn = (await p.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn")).rows[0]?.lsn;
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const { rows } = await s.query<{ ok: boolean }>("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok", [lsn]);
+          if (rows[0]?.ok) return;
+          if (Date.now() > deadline) throw new Error(`standby on port ${handle.port} did not replay up to ${lsn} in ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        await p.end();
+        await s.end();
+      }
+    },
+  };
+}
+
+/**
+ * Copies a running server's data directory, leaving out what a base backup leaves out (WAL,
+ * slots, the pid file, runtime-only state) but keeping those directories; files that vanish
+ * while copying (temporary or dropped relations) are skipped, as PostgreSQL's own backup does.
+ */
+async function copyDataDir(from: string, to: string): Promise<void> {
+  const emptied = new Set(["pg_wal", "pg_replslot", "pg_stat_tmp", "pg_dynshmem", "pg_notify", "pg_serial", "pg_snapshots", "pg_subtrans"]);
+  const skipped = new Set(["postmaster.pid", "postmaster.opts", "backup_label", "tablespace_map"]);
+  const walk = async (src: string, dst: string, top: boolean): Promise<void> => {
+    await mkdir(dst, { recursive: true, mode: 0o700 });
+    let entries: Dirent[];
+    try {
+      entries = await readdir(src, { withFileTypes: true });
+    } catch (error) {
+      if ((error as { code?: string }).code === "ENOENT") return;
+      throw error;
+    }
+    for (const entry of entries) {
+      if (top && skipped.has(entry.name)) continue;
+      const s = join(src, entry.name);
+      const d = join(dst, entry.name);
+      if (entry.isDirectory()) {
+        if (top && emptied.has(entry.name)) {
+          await mkdir(d, { mode: 0o700 });
+          if (entry.name === "pg_wal") await mkdir(join(d, "archive_status"), { mode: 0o700 });
+          continue;
+        }
+        await walk(s, d, false);
+      } else if (entry.isFile()) {
+        await copyFile(s, d).catch((error: { code?: string }) => {
+          if (error.code !== "ENOENT") throw error;
+        });
+      }
+    }
+  };
+  await walk(from, to, true);
 }
 
 class PortTakenError extends Error {}
