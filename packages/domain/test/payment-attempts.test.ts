@@ -396,6 +396,13 @@ describe("payment attempts: decision rows (docs/lifecycle.md)", () => {
     expect(w.facts.attempts).toMatchObject([{ number: 1, method: "cod", status: "SUCCEEDED" }]);
   });
 
+  it("reconciliation's abandonment (attempt 0) closes the attempts still waiting, and never records an attempt 0", () => {
+    const w = reserved();
+    w.apply({ type: "CancelRequested", reason: "user" });
+    w.apply({ type: "PaymentAbandoned", attempt: 0 });
+    expect(w.facts.attempts).toMatchObject([{ number: 1, status: "ABANDONED" }]);
+  });
+
   it("without the window configured a final decline cancels at once, as before issue 14", () => {
     const d = decide(
       { ...INITIAL_ORDER_STATE, inventoryStatus: "RESERVED", paymentStatus: "PENDING" },

@@ -86,6 +86,12 @@ export function recordAttempts(
       break;
     }
     case "PaymentAbandoned": {
+      // Reconciliation abandons with attempt 0 (it knows no number): the attempts still waiting.
+      if (event.attempt < 1) {
+        for (const w of attempts.filter((x) => x.status === "STARTED"))
+          attempts = upsert(attempts, decided(current(), ctx, w.number, "ABANDONED"));
+        break;
+      }
       const a = attemptOf(current(), event.attempt);
       if (a === undefined || a.status === "STARTED") attempts = upsert(attempts, decided(current(), ctx, event.attempt, "ABANDONED"));
       break;
