@@ -25,6 +25,8 @@ export const RelayConfigSchema = v.pipe(
     RELAY_BATCH_SIZE: env.int(500, 1, 10_000),
     RELAY_CONCURRENCY: env.int(2, 1, 8),
     RELAY_SWEEP_INTERVAL_MS: env.int(1_000, 10, 600_000),
+    RELAY_POLL_INTERVAL_MS: env.int(5, 1, 10_000),
+    RELAY_IDLE_AFTER_MS: env.int(50, 1, 600_000),
     RELAY_PENDING_POLL_MS: env.int(10, 1, 10_000),
     RELAY_MAX_ATTEMPTS: env.int(5, 1, 1_000),
     RELAY_SEND_TIMEOUT_MS: env.int(30_000, 100, 600_000),

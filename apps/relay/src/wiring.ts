@@ -124,6 +124,8 @@ export async function startRelay(
       concurrency: config.RELAY_CONCURRENCY,
       maxAttempts: config.RELAY_MAX_ATTEMPTS,
       sweepIntervalMs: config.RELAY_SWEEP_INTERVAL_MS,
+      pollIntervalMs: config.RELAY_POLL_INTERVAL_MS,
+      idleAfterMs: config.RELAY_IDLE_AFTER_MS,
       pendingPollMs: config.RELAY_PENDING_POLL_MS,
       backoffMs: config.RELAY_BACKOFF_MS,
       maxBackoffMs: config.RELAY_MAX_BACKOFF_MS,

@@ -172,6 +172,16 @@ export async function analyzeOutboxIfStale(
   return true;
 }
 
+/** Asks writers to NOTIFY on their next outbox insert (an idle relay, before it sleeps; `sql.armOutboxWakeup`). */
+export async function armOutboxWakeup(db: Queryable): Promise<void> {
+  await run(db, sql.armOutboxWakeup());
+}
+
+/** Writers stop notifying (a relay woke up or has work again). */
+export async function disarmOutboxWakeup(db: Queryable): Promise<void> {
+  await run(db, sql.disarmOutboxWakeup());
+}
+
 /** Wakes every listening relay at once rather than at its next sweep. */
 export async function notifyOutboxInserted(db: Queryable): Promise<void> {
   await run(db, sql.notifyOutboxInserted());

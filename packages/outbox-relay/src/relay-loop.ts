@@ -1,9 +1,19 @@
-import { outboxHasPending } from "@orders/db";
+import { armOutboxWakeup, disarmOutboxWakeup, outboxHasPending } from "@orders/db";
 import { type DrainOptions, type DrainResult, drainBatch } from "./drain.ts";
 
 export interface RelayLoopOptions extends DrainOptions {
-  /** Drain at least this often even without a NOTIFY (lost notifications, late commits). */
+  /** Drain at least this often even when idle and not woken (lost notifications, late commits). */
   readonly sweepIntervalMs: number;
+  /**
+   * Poll interval after a claim that found rows (traffic is recent): the next claim comes this
+   * long after, collecting what committed meanwhile. Doubles with every empty claim after it.
+   */
+  readonly pollIntervalMs?: number;
+  /**
+   * Claims empty for this long: the relay is idle. It arms the database's wake-up flag (writers
+   * then NOTIFY; migration 0120), looks once more, and sleeps until notified or the sweep.
+   */
+  readonly idleAfterMs?: number;
   /** Poll interval while rows exist that are not readable yet (older transaction still open). */
   readonly pendingPollMs: number;
   /** First back-off after a failed batch; doubles up to `maxBackoffMs`. */
@@ -36,22 +46,40 @@ interface Slot {
 
 /**
  * The drain loop of one relay instance: `concurrency` workers, each draining back-to-back
- * while batches come back full, otherwise sleeping until woken (NOTIFY, sweep job, another
- * worker's commit), the sweep interval passes, or — when rows are waiting on an open
- * transaction or another batch — a short poll.
+ * while batches come back full. The first worker polls while traffic is recent — `pollIntervalMs`
+ * after a claim that found rows, doubling while claims come back empty — and after `idleAfterMs`
+ * without rows goes idle: it arms the wake-up flag, claims once more (a row committed before
+ * the flag was up sent no NOTIFY), once more after `idleAfterMs` (a writer whose statement read
+ * the flag just before it went up and committed after that claim), then sleeps until woken
+ * (NOTIFY, sweep job, another worker's commit) or the sweep interval passes. Woken, it disarms
+ * the flag, so writers stop notifying as soon as a relay polls again: under load no writer's
+ * commit carries a NOTIFY (issue 17; docs/relay.md "Wake-ups"). While rows wait on another
+ * batch in flight, the idle worker polls every `pendingPollMs` instead of sleeping.
  */
 export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
   const { logger } = options;
   const concurrency = Math.max(1, options.concurrency ?? 1);
   let stopped = false;
   let backoff = options.backoffMs;
+  const pollMs = Math.max(1, options.pollIntervalMs ?? 5);
+  const idleAfterMs = Math.max(pollMs, options.idleAfterMs ?? 50);
   const slots: Slot[] = Array.from({ length: concurrency }, () => ({ woken: false, wakeUp: undefined }));
+  /** Whether this instance armed the wake-up flag and has not disarmed it since. */
+  let armed = false;
+  let wakeupWarned = false;
+  const setWakeup = async (on: boolean) => {
+    armed = on;
+    try {
+      await (on ? armOutboxWakeup : disarmOutboxWakeup)(options.pool);
+    } catch (error) {
+      // Not fatal: unarmed, the sweep still finds new rows; left armed, writers notify a little longer.
+      if (on) armed = false;
+      const log = wakeupWarned ? logger.debug : logger.warn;
+      wakeupWarned = true;
+      log.call(logger, `could not ${on ? "arm" : "disarm"} the outbox wake-up; the sweep finds new rows meanwhile`, { err: error });
+    }
+  };
 
-  /**
-   * `wakeable`: a wake-up (or one that came in since the slot last looked) ends the sleep.
-   * Back-off sleeps are not wakeable — a NOTIFY storm during a broker outage must not turn
-   * the back-off into a busy loop — only `stop()` ends them.
-   */
   const sleep = (slot: Slot, ms: number, wakeable: boolean) =>
     new Promise<void>((resolve) => {
       if (stopped || (wakeable && slot.woken)) return resolve();
@@ -85,6 +113,51 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
    */
   let backlogged = false;
 
+  /** When the first worker last claimed rows, and how long it sleeps before the next claim while none come. */
+  let lastRowsAt = Number.NEGATIVE_INFINITY;
+  let interval = pollMs;
+  /** 0 polling; 1 armed: claim once more at once; 2 then once more after `idleAfterMs`; 3 asleep. */
+  let idleStep = 0;
+
+  /** The first worker found rows, or was woken: traffic is recent again, writers stop notifying. */
+  const busy = () => {
+    lastRowsAt = performance.now();
+    interval = pollMs;
+    idleStep = 0;
+    if (armed) void setWakeup(false);
+  };
+
+  /**
+   * The first worker after a claim that was not full: poll again shortly while traffic is
+   * recent, else go idle (arm, look twice more, sleep on the signal).
+   */
+  const rest = async (slot: Slot) => {
+    const quiet = performance.now() - lastRowsAt;
+    if (quiet < pollMs) {
+      await sleep(slot, pollMs, true);
+      return;
+    }
+    if (quiet < idleAfterMs) {
+      await sleep(slot, Math.min(interval, idleAfterMs - quiet), true);
+      interval *= 2;
+      return;
+    }
+    if (await pending()) {
+      // Rows held back by another batch in flight (whose commit notifies nobody): poll.
+      await sleep(slot, options.pendingPollMs, true);
+      return;
+    }
+    if (idleStep === 0 || (idleStep === 3 && !armed)) {
+      idleStep = 1;
+      await setWakeup(true);
+      return; // claim once more at once: rows committed before the flag was up sent no NOTIFY
+    }
+    const ms = idleStep === 1 ? idleAfterMs : options.sweepIntervalMs;
+    idleStep = idleStep === 1 ? 2 : 3;
+    await sleep(slot, ms, true);
+    if (slot.woken) busy();
+  };
+
   const work = async (slot: Slot, index: number) => {
     while (!stopped) {
       if (options.publisher.isOpen()) {
@@ -115,9 +188,14 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
       // A commit unblocks later rows of the same aggregates and moves the xmin horizon:
       // workers polling for "pending" rows can claim now instead of at their next poll.
       if (result.published > 0 && concurrency > 1) wakeAll(slot);
+      if (index === 0 && (result.claimed > 0 || (slot.woken && idleStep > 0))) busy();
       if (result.claimed >= options.batchSize || slot.woken) continue;
-      if (await pending()) await sleep(slot, options.pendingPollMs, true);
-      else await sleep(slot, options.sweepIntervalMs, true);
+      if (index === 0) {
+        await rest(slot);
+        continue;
+      }
+      // An extra worker whose batch was not full: the backlog is gone, the first worker polls.
+      await sleep(slot, options.sweepIntervalMs, true);
     }
   };
 

@@ -261,5 +261,25 @@ export const selectOutboxStatsAge = (): Query => ({
 
 export const analyzeOutbox = (): Query => ({ text: "ANALYZE outbox", values: [] });
 
+/**
+ * An idle relay asks to be woken (migration 0120): while the flag is armed, every outbox insert
+ * statement NOTIFYs `outbox_inserted`; while it is down (some relay is polling), none does, so
+ * writers' commits never queue on the NOTIFY lock under load. Upsert: the table is unlogged and
+ * empty after a crash.
+ */
+export const armOutboxWakeup = (): Query => ({
+  name: "outbox.arm_wakeup",
+  text: `INSERT INTO outbox_relay_wakeup (singleton, armed, armed_at) VALUES (true, true, clock_timestamp())
+         ON CONFLICT (singleton) DO UPDATE SET armed = true, armed_at = EXCLUDED.armed_at WHERE NOT outbox_relay_wakeup.armed`,
+  values: [],
+});
+
+/** A relay woke up (or found work): writers stop notifying. A no-op write when already down. */
+export const disarmOutboxWakeup = (): Query => ({
+  name: "outbox.disarm_wakeup",
+  text: "UPDATE outbox_relay_wakeup SET armed = false WHERE armed",
+  values: [],
+});
+
 /** Wakes the relays now (the channel the outbox insert trigger notifies), e.g. after un-parking rows. */
 export const notifyOutboxInserted = (): Query => ({ text: "SELECT pg_notify('outbox_inserted', '')", values: [] });
