@@ -84,8 +84,21 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Local
   }
 }
 
-type BrokerInit = {
+/** A node's place in a several-node cluster: its ports and the quorum it belongs to. */
+export type ClusterMember = {
+  nodeId: number;
+  brokerPort: number;
+  controllerPort: number;
+  /** `controller.quorum.voters` of the whole cluster. */
+  voters: string;
+  clusterId: string;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+};
+
+export type BrokerInit = {
   options: StartKafkaOptions;
+  member?: ClusterMember;
   version: string;
   java: string;
   javaHome: string;
@@ -93,7 +106,7 @@ type BrokerInit = {
   workDir: string;
 };
 
-class Broker implements LocalKafka {
+export class Broker implements LocalKafka {
   readonly version: string;
   readonly javaHome: string;
   readonly classpath: string;
@@ -108,6 +121,7 @@ class Broker implements LocalKafka {
   #jvm: RunningJvm | undefined;
   #release: (() => void) | undefined;
   #disposed = false;
+  #member: ClusterMember | undefined;
 
   constructor(init: BrokerInit) {
     this.version = init.version;
@@ -119,6 +133,16 @@ class Broker implements LocalKafka {
     this.#host = init.options.host ?? HOST;
     this.dataDir = init.options.logDir ?? join(init.workDir, "data");
     this.logFile = join(init.workDir, "server.log");
+    this.#member = init.member;
+    if (init.member) {
+      this.#brokerPort = init.member.brokerPort;
+      this.#controllerPort = init.member.controllerPort;
+    }
+  }
+
+  /** The node id (1 on a single node). */
+  get nodeId(): number {
+    return this.#member?.nodeId ?? 1;
   }
 
   get brokers(): string[] {
@@ -167,6 +191,25 @@ class Broker implements LocalKafka {
     }
   }
 
+  /**
+   * A cluster member: config, format, and the JVM started without waiting — a node serves only
+   * once a quorum of controllers runs, so the cluster starts every node first, then waits.
+   */
+  async spawnMember(): Promise<void> {
+    await mkdir(this.dataDir, { recursive: true });
+    await writeFile(join(this.workDir, "log4j2.xml"), renderLog4j2(this.logFile));
+    await this.#writeConfig();
+    if (!existsSync(join(this.dataDir, "meta.properties"))) await this.#format();
+    this.#spawn();
+  }
+
+  /** Waits until this node serves metadata (and, unless `warmUp` is false, its coordinators). */
+  async waitUntilServing(): Promise<void> {
+    const jvm = this.#jvm;
+    if (!jvm) throw new Error(`local-kafka: node ${this.nodeId} is not running`);
+    await this.#waitUntilServing(jvm);
+  }
+
   async #writeConfig(): Promise<void> {
     const text = renderServerProperties({
       host: this.#host,
@@ -174,6 +217,16 @@ class Broker implements LocalKafka {
       controllerPort: this.#controllerPort,
       dataDir: this.dataDir,
       partitions: this.#options.partitions ?? 1,
+      ...(this.#member
+        ? {
+            cluster: {
+              nodeId: this.#member.nodeId,
+              voters: this.#member.voters,
+              replicationFactor: this.#member.replicationFactor,
+              minInsyncReplicas: this.#member.minInsyncReplicas,
+            },
+          }
+        : {}),
       ...(this.#options.serverProperties ? { overrides: this.#options.serverProperties } : {}),
     });
     await writeFile(this.#serverProperties, text);
@@ -184,13 +237,17 @@ class Broker implements LocalKafka {
     await runJava(
       this.#command(
         "kafka.tools.StorageTool",
-        ["format", "--cluster-id", newClusterId(), "--config", this.#serverProperties],
+        ["format", "--cluster-id", this.#member?.clusterId ?? newClusterId(), "--config", this.#serverProperties],
         ["-Xmx256m"],
       ),
     );
   }
 
   async #launch(): Promise<void> {
+    await this.#waitUntilServing(this.#spawn());
+  }
+
+  #spawn(): RunningJvm {
     const heap = this.#options.heap ?? "512m";
     const jvm = spawnJava(
       this.#command(
@@ -205,7 +262,7 @@ class Broker implements LocalKafka {
     void jvm.exited.then(() => {
       if (this.#jvm === jvm) this.#forget();
     });
-    await this.#waitUntilServing(jvm);
+    return jvm;
   }
 
   async #waitUntilServing(jvm: RunningJvm): Promise<void> {
@@ -231,7 +288,7 @@ class Broker implements LocalKafka {
       if (Date.now() > deadline) {
         await this.#terminate("SIGKILL");
         throw new Error(
-          `local-kafka: broker on ${this.bootstrap} did not ${current.name} within ${timeoutMs} ms; ` +
+          `local-kafka: broker ${this.nodeId} on ${this.bootstrap} did not ${current.name} within ${timeoutMs} ms; ` +
             `log ${this.logFile}:\n${await tail(this.logFile)}`,
         );
       }

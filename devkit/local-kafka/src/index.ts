@@ -8,6 +8,12 @@ export {
 } from "./artifacts.ts";
 export { type LocalKafka, type StartKafkaOptions, startKafka } from "./broker.ts";
 export { type Artifact, type Classpath, cacheRoot, ensureClasspath } from "./classpath.ts";
+export {
+  type KafkaClusterNode,
+  type LocalKafkaCluster,
+  type StartKafkaClusterOptions,
+  startKafkaCluster,
+} from "./cluster.ts";
 export { findJava, type JavaRuntime } from "./java.ts";
 // The JVM launcher pieces, shared with @orders/local-connect's Connect worker.
 export { type JvmCommand, type RunningJvm, spawnJava, tail } from "./jvm.ts";

@@ -6,22 +6,30 @@ export type ServerConfigInput = {
   controllerPort: number;
   dataDir: string;
   partitions: number;
+  /**
+   * Membership of a several-node cluster (each node broker+controller, static quorum); absent
+   * for the single node, whose internal topics then get replication factor 1.
+   */
+  cluster?: { nodeId: number; voters: string; replicationFactor: number; minInsyncReplicas: number };
   /** Extra or overriding broker properties. */
   overrides?: Record<string, string | number | boolean>;
 };
 
 /**
- * `server.properties` for one node that is both broker and KRaft controller. Every internal
- * topic gets replication factor 1: with the default of 3 a single broker can never create
- * `__consumer_offsets` / `__transaction_state`, and clients fail to find a group or
- * transaction coordinator (see docs/kafka.md).
+ * `server.properties` for one node that is both broker and KRaft controller. On a single node
+ * every internal topic gets replication factor 1: with the default of 3 a single broker can
+ * never create `__consumer_offsets` / `__transaction_state`, and clients fail to find a group or
+ * transaction coordinator (see docs/kafka.md). In a cluster every topic, internal ones included,
+ * gets the cluster's replication factor and `min.insync.replicas`.
  */
 export function renderServerProperties(input: ServerConfigInput): string {
   const { host, brokerPort, controllerPort } = input;
+  const rf = input.cluster?.replicationFactor ?? 1;
+  const minIsr = input.cluster?.minInsyncReplicas ?? 1;
   const props: Record<string, string | number | boolean> = {
     "process.roles": "broker,controller",
-    "node.id": 1,
-    "controller.quorum.voters": `1@${host}:${controllerPort}`,
+    "node.id": input.cluster?.nodeId ?? 1,
+    "controller.quorum.voters": input.cluster?.voters ?? `1@${host}:${controllerPort}`,
     listeners: `PLAINTEXT://${host}:${brokerPort},CONTROLLER://${host}:${controllerPort}`,
     "advertised.listeners": `PLAINTEXT://${host}:${brokerPort}`,
     "controller.listener.names": "CONTROLLER",
@@ -29,21 +37,22 @@ export function renderServerProperties(input: ServerConfigInput): string {
     "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
     "log.dirs": input.dataDir,
     "num.partitions": input.partitions,
-    "default.replication.factor": 1,
-    "min.insync.replicas": 1,
-    "offsets.topic.replication.factor": 1,
-    "transaction.state.log.replication.factor": 1,
-    "transaction.state.log.min.isr": 1,
-    "share.coordinator.state.topic.replication.factor": 1,
-    "share.coordinator.state.topic.min.isr": 1,
+    "default.replication.factor": rf,
+    "min.insync.replicas": minIsr,
+    "offsets.topic.replication.factor": rf,
+    "transaction.state.log.replication.factor": rf,
+    "transaction.state.log.min.isr": minIsr,
+    "share.coordinator.state.topic.replication.factor": rf,
+    "share.coordinator.state.topic.min.isr": minIsr,
     // 50 partitions each by default; every one is created, loaded at start and recovered
     // after a crash. A handful is plenty for one node and makes (re)starts faster.
     "offsets.topic.num.partitions": 5,
     "transaction.state.log.num.partitions": 5,
     // After a SIGKILL the restarted broker can only register once the controller has
     // expired its previous incarnation's session (default 9 s): keep that short.
+    // In a cluster this is also how long a crashed leader's partitions wait for a new leader.
     "broker.heartbeat.interval.ms": 500,
-    "broker.session.timeout.ms": 2_000,
+    "broker.session.timeout.ms": input.cluster ? 4_000 : 2_000,
     // Nobody else will join: don't make the first consumer of a group wait 3 s.
     "group.initial.rebalance.delay.ms": 0,
     // Topics are created by the project (with their partition counts), never by a typo.
