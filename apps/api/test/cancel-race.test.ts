@@ -92,6 +92,8 @@ describe("cancel racing the consumer through the one writer", () => {
       const types = events.map((e) => e.type as string);
       const applied = timeline.filter((t) => !String(t.reason).startsWith("skipped "));
       const count = (type: string) => types.filter((t) => t === type).length;
+      // Every applied step also publishes its OrderStatusChanged (issue 15); the facts are the rest.
+      const facts = types.filter((t) => t !== "OrderStatusChanged");
 
       expect(order.status).toBe("CANCELLED");
       expect(count("OrderCreated")).toBe(1);
@@ -99,6 +101,7 @@ describe("cancel racing the consumer through the one writer", () => {
       // OrderConfirmed at most once, and only if the timeline went through CONFIRMED.
       expect(count("OrderConfirmed")).toBe(applied.some((t) => t.status === "CONFIRMED") ? 1 : 0);
       expect(order.version).toBe(applied.length);
+      expect(count("OrderStatusChanged")).toBe(order.version - 1);
       // No cause applied twice (the redelivery and the race's loser never add a second row).
       expect(new Set(applied.map((t) => t.caused_by)).size).toBe(applied.length);
       expect(refunds.n).toBe(order.payment_status === "SUCCEEDED" ? 1 : 0);
@@ -111,10 +114,10 @@ describe("cancel racing the consumer through the one writer", () => {
         expect(order.payment_status).toBe("SUCCEEDED");
         expect(cancelledBy).toMatch(/^cancel:/);
         if (types.includes("OrderConfirmed")) {
-          expect(types).toEqual(["OrderCreated", "OrderConfirmed", "OrderCancelled"]);
+          expect(facts).toEqual(["OrderCreated", "OrderConfirmed", "OrderCancelled"]);
           seen.consumerFirst++;
         } else {
-          expect(types).toEqual(["OrderCreated", "OrderCancelled"]);
+          expect(facts).toEqual(["OrderCreated", "OrderCancelled"]);
           seen.cancelFirst++;
         }
       } else if (cancel.status === 200) {
@@ -143,6 +146,6 @@ describe("cancel racing the consumer through the one writer", () => {
     ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     const { rows } = await h.db.pool.query("SELECT type FROM outbox WHERE aggregateid = $1 ORDER BY sequence", [id]);
-    expect(rows.map((r) => r.type)).toEqual(["OrderCreated", "OrderCancelled"]);
+    expect(rows.map((r) => r.type)).toEqual(["OrderCreated", "OrderCancelled", "OrderStatusChanged"]);
   });
 });

@@ -268,7 +268,7 @@ describe("POST /api/orders/{id}/cancel", () => {
     expect(res.json.status).toBe("CANCELLED");
     expect(res.json.timeline.map((t: { status: string }) => t.status)).toEqual(["PENDING", "CANCELLED"]);
     const { rows } = await h.db.pool.query("SELECT type, payload FROM outbox WHERE aggregateid = $1 ORDER BY sequence", [created.json.id]);
-    expect(rows.map((r) => r.type)).toEqual(["OrderCreated", "OrderCancelled"]);
+    expect(rows.map((r) => r.type)).toEqual(["OrderCreated", "OrderCancelled", "OrderStatusChanged"]);
     expect(rows[1].payload).toMatchObject({ orderId: created.json.id, userId: "alice", reason: "cancelled-by-customer", refund: false });
   });
 

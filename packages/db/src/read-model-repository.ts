@@ -105,3 +105,9 @@ export async function readModelCounts(db: Queryable): Promise<{ events: number; 
 
 /** The whole model in a canonical order: two equal dumps are the same read model. */
 export const dumpReadModel = (db: Queryable): Promise<Record<string, unknown>[]> => rowsOf(db, sql.selectReadModelDump());
+
+/** WRITE side: the order's current version (the `Order-Version` a changing response carries); null if none. */
+export async function writeSideOrderVersion(db: Queryable, id: string): Promise<number | null> {
+  const rows = await rowsOf<{ version: number }>(db, sql.selectWriteSideVersion(id));
+  return rows[0]?.version ?? null;
+}

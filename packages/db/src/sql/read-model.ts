@@ -114,3 +114,13 @@ export const selectReadModelDump = (): Query => ({
            FROM order_history h ORDER BY h.id`,
   values: [],
 });
+
+/**
+ * WRITE database: an order's owner and version, for the `Order-Version` header of a response that
+ * changed it (the API reads it after the change committed; the read model catches up to it).
+ */
+export const selectWriteSideVersion = (id: string): Query => ({
+  name: "read_model.write_version",
+  text: `SELECT user_id AS "userId", version FROM orders WHERE id = $1`,
+  values: [id],
+});

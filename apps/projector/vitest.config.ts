@@ -1,0 +1,3 @@
+import { withKafka } from "../../vitest.shared.ts";
+
+export default withKafka({ timeoutMs: 120_000 });
