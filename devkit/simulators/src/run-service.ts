@@ -1,4 +1,5 @@
-import { createLogger, installShutdown, type Logger, type LogLevel, loadConfig, type Shutdown } from "@orders/runtime";
+import { routeKafkaLogs } from "@orders/kafka";
+import { createLogger, installShutdown, type Logger, type LogLevel, loadConfig, type Shutdown, startTracing } from "@orders/runtime";
 import type * as v from "valibot";
 
 export interface SimulatorProcess<C> {
@@ -9,7 +10,9 @@ export interface SimulatorProcess<C> {
 
 /**
  * Start-up shared by every simulator's main.ts: validates the environment (a bad variable
- * prints the message and exits 1), then the JSON logger and SIGTERM handling.
+ * prints the message and exits 1), then the JSON logger (the Kafka clients' logs through it),
+ * tracing from OTEL_* (context propagation either way: answers carry their cause's trace) and
+ * SIGTERM handling.
  */
 export function startSimulatorProcess<S extends v.GenericSchema<unknown, { LOG_LEVEL: LogLevel }>>(
   schema: S,
@@ -23,5 +26,9 @@ export function startSimulatorProcess<S extends v.GenericSchema<unknown, { LOG_L
     process.exit(1);
   }
   const logger = createLogger({ service, level: config.LOG_LEVEL });
-  return { config, logger, shutdown: installShutdown(logger) };
+  routeKafkaLogs(logger.child({ component: "kafka" }));
+  const tracing = startTracing({ service });
+  const shutdown = installShutdown(logger);
+  shutdown.onShutdown("tracing", () => tracing.shutdown());
+  return { config, logger, shutdown };
 }

@@ -1,5 +1,6 @@
 import type { OutboxRecordRow } from "@orders/db";
 import { outboxRecord, type RecordSender } from "@orders/kafka";
+import { SpanKind, SpanStatusCode, startSpan, traceparentOf } from "@orders/runtime";
 import { BrokenCircuitError, type CircuitBreakerPolicy, CircuitState, type IPolicy } from "cockatiel";
 
 /** Sends outbox rows to one topic through the retry/breaker policy; resolves when acked. */
@@ -41,14 +42,41 @@ export function createPublisher(options: PublisherOptions): Publisher {
   return {
     topic,
     publish: async (rows) => {
-      const records = rows.map(outboxRecord);
+      // One producer span per row that carries a trace (the transaction that wrote it): a child
+      // of that transaction's span, and the record's traceparent names it, so the consumers of
+      // the record continue from the send. Rows without one go out as they are.
+      const spans = rows.map((row) =>
+        row.traceparent
+          ? startSpan(`${topic} publish`, {
+              kind: SpanKind.PRODUCER,
+              parent: { traceparent: row.traceparent },
+              attributes: {
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": topic,
+                "messaging.message.id": row.id,
+                "messaging.kafka.message.key": row.aggregateId,
+                "order_service.event_type": row.type,
+              },
+            })
+          : null,
+      );
+      const records = rows.map((row, i) => {
+        const traced = spans[i];
+        return outboxRecord(traced ? { ...row, traceparent: traceparentOf(traced.context) ?? row.traceparent } : row);
+      });
       // An idle sender, or (more sends than senders) the next one in turn: it queues.
       const leased = idle.pop();
       const sender = leased ?? (senders[next++ % senders.length] as RecordSender);
       try {
         await policy.execute(() => sender.send(topic, records));
+      } catch (error) {
+        for (const s of spans)
+          s?.span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        throw error;
       } finally {
         if (leased) idle.push(leased);
+        for (const s of spans) s?.span.end();
       }
     },
     isOpen: () => breaker.state === CircuitState.Open && Date.now() - openedAt < options.halfOpenAfterMs,

@@ -35,7 +35,7 @@ import {
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
 
-export { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+export { type Context, type Span, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 
 /** A carrier of W3C trace context: HTTP headers, Kafka record headers, pg-boss job data. */
 export type TraceCarrier = Readonly<Record<string, string | null | undefined>>;

@@ -1,4 +1,5 @@
 import { type OutgoingRecord, orderResultRecord, type Producer, sendRecords } from "@orders/kafka";
+import { traceparentOf } from "@orders/runtime";
 
 export interface ChaosSettings {
   /** Off: records go out in emit order, once. */
@@ -54,7 +55,10 @@ export class ChaosEmitter {
     return this.#settings;
   }
 
-  emit(record: OutgoingRecord): void {
+  emit(answer: OutgoingRecord): void {
+    // The answer continues the trace of what caused it (the consumed record, the HTTP request).
+    const traceparent = answer.headers.traceparent ? null : traceparentOf();
+    const record = traceparent ? { ...answer, headers: { ...answer.headers, traceparent } } : answer;
     const now = Date.now();
     const s = this.#settings;
     const hold = () => (s.enabled ? Math.floor(this.#random() * s.reorderWindowMs) : 0);

@@ -8,7 +8,7 @@ import {
   type TopicNames,
   topicNamesFrom,
 } from "@orders/kafka";
-import type { Shutdown } from "@orders/runtime";
+import { inSpan, type Shutdown, SpanKind } from "@orders/runtime";
 import { ChaosEmitter } from "./chaos-emitter.ts";
 import { chaosFrom } from "./config.ts";
 
@@ -47,9 +47,28 @@ export async function startKafkaSide(
   return { kafka, topics, emitter };
 }
 
+/**
+ * Hands records to `handle` one at a time, each inside a consumer span continuing the record's
+ * trace (`traceparent` header): what the simulator answers for it — now or from a timer — carries
+ * that trace (ChaosEmitter.emit reads the active context).
+ */
+export const tracedPerRecord =
+  (handle: ChunkHandler): ChunkHandler =>
+  async (records, context) => {
+    for (const r of records) {
+      if (!r.headers.traceparent) await handle([r], context);
+      else
+        await inSpan(
+          `${r.topic} process`,
+          { kind: SpanKind.CONSUMER, parent: r.headers, attributes: { "messaging.system": "kafka" } },
+          () => handle([r], context),
+        );
+    }
+  };
+
 /** Consumes `orders` in group `groupId` with `handle`; stopped first on shutdown. */
 export async function consumeOrders(side: KafkaSide, shutdown: Shutdown, groupId: string, handle: ChunkHandler): Promise<void> {
-  const consumer = createBatchConsumer(side.kafka, { groupId, topics: [side.topics.orders], handle });
+  const consumer = createBatchConsumer(side.kafka, { groupId, topics: [side.topics.orders], handle: tracedPerRecord(handle) });
   await consumer.start();
   shutdown.onShutdown("consumer", () => consumer.stop());
 }

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { announceListening, env } from "@orders/runtime";
+import { announceListening, env, inSpan, SpanKind } from "@orders/runtime";
 import * as v from "valibot";
 import { FaultInjector } from "../inventory/faults.ts";
 import { rateEnv, SimulatorKafkaEnv } from "../kafka-side/config.ts";
@@ -39,7 +39,14 @@ const faults = new FaultInjector({
 });
 const app = createPaymentApp(service, faults, emitter);
 const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-  const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+  // Each request in a server span continuing the caller's traceparent: the answer it emits carries it.
+  const fetch = (req: Request) =>
+    inSpan(
+      `${req.method} ${new URL(req.url).pathname}`,
+      { kind: SpanKind.SERVER, parent: { traceparent: req.headers.get("traceparent") } },
+      async () => app.fetch(req),
+    );
+  const s = serve({ fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
 });
 shutdown.onShutdown("http", () => new Promise<void>((r) => server.close(() => r())));
 const { port } = server.address() as AddressInfo;

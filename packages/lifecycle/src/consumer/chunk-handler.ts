@@ -9,9 +9,10 @@ import {
   type DeadLetter,
   standaloneChunkContext,
 } from "@orders/kafka";
-import type { Logger } from "@orders/runtime";
+import { type Context, type Logger, type Span, SpanKind, SpanStatusCode, startSpan, traceparentOf, withContext } from "@orders/runtime";
 import { type ApplyOptions, type ApplyOutcome, applyEvents, type IncomingEvent } from "../apply-events.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
+import { tracedJobQueue } from "./traced-jobs.ts";
 import { type Attempted, type Backoff, retryUntilDone } from "./transient-retry.ts";
 
 export interface HandlerOptions {
@@ -33,6 +34,28 @@ interface Parsed {
   readonly record: ConsumedRecord;
   readonly event: IncomingEvent;
 }
+
+/**
+ * A consumer span per record that carries a trace (its `traceparent` header): the child of the
+ * sender's span, and the context of what applying the record writes — outbox rows, follow-up
+ * jobs — so the trace goes on from there.
+ */
+const processSpan = (record: ConsumedRecord, type: string | undefined) =>
+  record.headers.traceparent
+    ? startSpan(`${record.topic} process`, {
+        kind: SpanKind.CONSUMER,
+        parent: record.headers,
+        attributes: {
+          "messaging.system": "kafka",
+          "messaging.operation.type": "process",
+          "messaging.destination.name": record.topic,
+          "messaging.destination.partition.id": String(record.partition),
+          "messaging.kafka.offset": Number(record.offset),
+          ...(record.headers[CE_HEADERS.id] ? { "messaging.message.id": record.headers[CE_HEADERS.id] } : {}),
+          ...(type ? { "order_service.event_type": type } : {}),
+        },
+      })
+    : null;
 
 type Outcome = ApplyOutcome | { readonly kind: "failed" };
 
@@ -66,8 +89,14 @@ export function lifecycleChunkHandler(options: HandlerOptions): ChunkHandler {
    * also retried on an error nobody classified (a bug, a schema mismatch during a deploy): only
    * data the database refuses for good (class 22/23) is the record's fault.
    */
+  // Follow-up jobs carry the trace of the record that asked for them (see traced-jobs.ts).
+  const tracedApply = (events: readonly IncomingEvent[]): ApplyOptions => {
+    const traces = new Map<string, string>();
+    for (const e of events) if (e.traceparent) traces.set(e.messageId, e.traceparent);
+    return traces.size === 0 ? options.apply : { ...options.apply, jobs: tracedJobQueue(options.apply.jobs, traces) };
+  };
   const applyUntilDone = (events: readonly IncomingEvent[], context: ChunkContext): Promise<Attempted<ApplyOutcome[]>> =>
-    retryUntilDone(() => withTransaction(options.pool, (client) => applyEvents(client, events, options.apply)), {
+    retryUntilDone(() => withTransaction(options.pool, (client) => applyEvents(client, events, tracedApply(events))), {
       context,
       backoff,
       retry: (error) => isRetriableDbError(error) || (events.length === 1 && !isDataRejectedDbError(error)),
@@ -105,19 +134,42 @@ export function lifecycleChunkHandler(options: HandlerOptions): ChunkHandler {
     const started = performance.now();
     const letters: DeadLetter[] = [];
     const parsed: Parsed[] = [];
+    const spans = new Map<ConsumedRecord, { span: Span; context: Context }>();
     for (const record of records) {
+      const traced = processSpan(record, record.headers[CE_HEADERS.type]);
+      if (traced) spans.set(record, traced);
       const value = record.value?.toString("utf8") ?? null;
       const result = parseConsumedRecord({ ceType: record.headers[CE_HEADERS.type], ceId: record.headers[CE_HEADERS.id], value });
       if (result.ok) {
+        const traceparent = traced ? traceparentOf(traced.context) : null;
         parsed.push({
           record,
-          event: { messageId: result.message.messageId, orderId: result.message.orderId, event: result.message.event },
+          event: {
+            messageId: result.message.messageId,
+            orderId: result.message.orderId,
+            event: result.message.event,
+            ...(traceparent ? { traceparent } : {}),
+          },
         });
       } else {
         letters.push(letter(record, result.reason, result.detail));
       }
     }
+    try {
+      await handleParsed(records, parsed, letters, spans, context, started);
+    } finally {
+      for (const { span } of spans.values()) span.end();
+    }
+  };
 
+  async function handleParsed(
+    records: readonly ConsumedRecord[],
+    parsed: readonly Parsed[],
+    letters: DeadLetter[],
+    spans: ReadonlyMap<ConsumedRecord, { span: Span; context: Context }>,
+    context: ChunkContext,
+    started: number,
+  ): Promise<void> {
     let outcomes: Outcome[] = [];
     const all =
       parsed.length === 0
@@ -149,6 +201,9 @@ export function lifecycleChunkHandler(options: HandlerOptions): ChunkHandler {
     outcomes.forEach((outcome, i) => {
       const p = parsed[i];
       if (!p) return;
+      spans
+        .get(p.record)
+        ?.span.setAttribute("order_service.outcome", outcome.kind === "skipped" ? `skipped:${outcome.reason}` : outcome.kind);
       switch (outcome.kind) {
         case "applied":
           applied++;
@@ -172,17 +227,22 @@ export function lifecycleChunkHandler(options: HandlerOptions): ChunkHandler {
       await deadLetterUntilStored(letters, context);
       for (const l of letters) {
         m?.deadLettered.inc({ reason: l.reason });
-        logger.warn("record dead-lettered", {
-          topic: l.topic,
-          partition: l.partition,
-          offset: l.offset,
-          reason: l.reason,
-          detail: l.detail,
-        });
+        const traced = [...spans.entries()].find(([r]) => r.topic === l.topic && r.partition === l.partition && r.offset === l.offset)?.[1];
+        traced?.span.setStatus({ code: SpanStatusCode.ERROR, message: `dead-lettered: ${l.reason}` });
+        const warn = () =>
+          logger.warn("record dead-lettered", {
+            topic: l.topic,
+            partition: l.partition,
+            offset: l.offset,
+            reason: l.reason,
+            detail: l.detail,
+          });
+        if (traced) withContext(traced.context, warn);
+        else warn();
       }
     }
     m?.noteApplied(applied);
     m?.chunkSize.observe(records.length);
     m?.chunkSeconds.observe((performance.now() - started) / 1000);
-  };
+  }
 }
