@@ -22,7 +22,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { registerInstrumentations } from "@opentelemetry/instrumentation";
 import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
-import { resourceFromAttributes } from "@opentelemetry/resources";
+import { detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -105,7 +105,10 @@ export function startTracing(options: TracingOptions): Tracing {
     ? new SimpleSpanProcessor({ exporter: options.exporter })
     : new BatchSpanProcessor({ exporter: new OTLPTraceExporter() });
   const provider = new TracerProvider({
-    resource: resourceFromAttributes({ "service.name": env.OTEL_SERVICE_NAME?.trim() || options.service }),
+    // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (envDetector) win over the built-in name.
+    resource: resourceFromAttributes({ "service.name": env.OTEL_SERVICE_NAME?.trim() || options.service }).merge(
+      detectResources({ detectors: [envDetector] }),
+    ),
     sampler: samplerFromEnv(env),
     spanProcessors: [processor],
   });
