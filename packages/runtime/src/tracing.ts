@@ -64,6 +64,24 @@ function ensureContextPropagation(): void {
   contextReady = true;
 }
 
+/**
+ * The standard variables this project reads or hands to the OTLP exporter (every app and
+ * simulator; documented in docs/configuration.md and .env.example, checked by a test).
+ */
+export const TRACING_ENV_VARS = [
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_HEADERS",
+  "OTEL_EXPORTER_OTLP_TIMEOUT",
+  "OTEL_EXPORTER_OTLP_COMPRESSION",
+  "OTEL_TRACES_EXPORTER",
+  "OTEL_SDK_DISABLED",
+  "OTEL_SERVICE_NAME",
+  "OTEL_RESOURCE_ATTRIBUTES",
+  "OTEL_TRACES_SAMPLER",
+  "OTEL_TRACES_SAMPLER_ARG",
+] as const;
+
 /** Exporting is on when OTEL_TRACES_EXPORTER=otlp or an OTLP endpoint is set, and not disabled. */
 export function tracingRequested(env: Readonly<Record<string, string | undefined>>): boolean {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true") return false;
