@@ -32,6 +32,11 @@ export interface StackOptions {
   readonly paymentFailureRate?: number;
   readonly paymentRetryableShare?: number;
   readonly maxPaymentAttempts?: number;
+  /**
+   * Issue 14: how long a declined order waits for the customer's retry (default 3 s, so a decline
+   * still settles as a payment-failed cancellation within a run; 0 = cancel at once).
+   */
+  readonly paymentActionWindowMs?: number;
   readonly pendingDeadlineMs?: number;
   readonly deadlineCron?: string;
   /** Simulator answer delays (ms). */
@@ -228,6 +233,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           PAYMENT_URL: payment.url,
           CONSUMER_GROUP_ID: consumerGroup,
           PAYMENT_MAX_ATTEMPTS: String(options.maxPaymentAttempts ?? 3),
+          PAYMENT_ACTION_WINDOW_MS: String(options.paymentActionWindowMs ?? 3_000),
           PENDING_DEADLINE_MS: String(options.pendingDeadlineMs ?? 30_000),
           DEADLINE_SWEEP_CRON: options.deadlineCron ?? "*/5 * * * * *",
           CRON_CHECK_SECONDS: "2",

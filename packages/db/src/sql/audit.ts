@@ -35,7 +35,8 @@ export const selectProcessedIds = (consumer: string, messageIds: readonly string
   values: [consumer, messageIds],
 });
 
-const SETTLED = `(status = 'DELIVERED' OR (status = 'CANCELLED' AND inventory_status <> 'RESERVED'
+// A delivered cash-on-delivery order is settled once its capture is recorded (payment no longer PENDING, issue 14).
+const SETTLED = `((status = 'DELIVERED' AND payment_status <> 'PENDING') OR (status = 'CANCELLED' AND inventory_status <> 'RESERVED'
                    AND payment_status NOT IN ('SUCCEEDED', 'PENDING')))`;
 
 /** Counts by status and how many are settled (final, nothing left to compensate). */
