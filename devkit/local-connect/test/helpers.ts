@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createOrder, sql, withTransaction } from "@orders/db";
 import {
   adjustmentPayload,
+  attemptKey,
   type NewOrder,
   ORDER_AGGREGATE,
   ORDER_STATUS_CHANGED,
@@ -9,6 +10,8 @@ import {
   orderConfirmedPayload,
   orderStatusChangedPayload,
   parseMoney,
+  paymentActionRequiredPayload,
+  paymentAttemptStartedPayload,
   uuidv7,
 } from "@orders/domain";
 import { createKafka, createRecordSender, ensureTopics, type OutboxEventSource } from "@orders/kafka";
@@ -150,6 +153,30 @@ export async function writeOrderEvents(pool: pg.Pool, i: number, source = "/orde
         { cause: "OrderShipped", previousStatus: "CONFIRMED", reason: "shipped" },
         at,
       ),
+    );
+  }
+  // Issue 14's payment events on the orders that are never confirmed: a decline waiting for the
+  // customer, and the attempt the customer then started.
+  if (i % 3 === 2) {
+    const head = { id: order.id, userId: order.userId, totalAmount: "39.90", currency: "EUR", state: reserved };
+    const declined = {
+      number: 1,
+      method: "card" as const,
+      idempotencyKey: attemptKey(order.id, 1),
+      status: "FAILED" as const,
+      origin: "initial" as const,
+      amount: parseMoney("39.90"),
+      failureReason: "card declined",
+      retryable: false,
+      startedAt: at.toISOString(),
+      decidedAt: at.toISOString(),
+    };
+    const facts = { method: "card" as const, attempts: [declined] };
+    await follow("PaymentActionRequired", paymentActionRequiredPayload(head, facts, "card declined", at.toISOString(), at));
+    const retried = { ...declined, number: 2, method: "upi" as const, idempotencyKey: attemptKey(order.id, 2), status: "STARTED" as const };
+    await follow(
+      "PaymentAttemptStarted",
+      paymentAttemptStartedPayload(head, { ...facts, attempts: [declined, { ...retried, origin: "customer" as const }] }, at),
     );
   }
   if (i % 3 !== 0)

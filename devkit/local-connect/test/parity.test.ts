@@ -94,6 +94,9 @@ describe("relay and Debezium parity", () => {
       expect(seqs).toEqual(seqs?.map((_, i) => String(i + 1).padStart(10, "0")));
       expect(seqs?.length).toBeGreaterThan(1);
     }
+    // Issue 14: the payment events travel both paths too.
+    for (const type of ["PaymentActionRequired", "PaymentAttemptStarted"])
+      expect(captured.some((r) => r.headers.some(([k, v]) => k === "ce_type" && v === type))).toBe(true);
     // Issue 15: the status-change event travels both paths too (compared above with the rest).
     expect(captured.filter((r) => r.headers.some(([k, v]) => k === "ce_type" && v === "OrderStatusChanged")).length).toBeGreaterThan(
       orders.length,
