@@ -21,6 +21,7 @@ import { paymentAttemptRoutes } from "./routes/payment-attempts.ts";
 import { readSideRoutes } from "./routes/read-side.ts";
 import { noJobs } from "./services/cancel-order.ts";
 import type { IdempotencySettings } from "./services/idempotency.ts";
+import { orderReads } from "./services/order-reads.ts";
 
 export interface AppDeps {
   readonly pool: Pool;
@@ -45,6 +46,8 @@ export interface AppDeps {
   readonly refundPolicy?: RefundPolicy;
   /** The order-history read model (issue 15): its pool (null: reads on the write side) and the read-your-writes wait bound. */
   readonly readModel?: { readonly pool: Pool | null; readonly waitMs: number };
+  /** A streaming replica of `pool` (DATABASE_READ_URL) for the reads that tolerate its lag (default: none). */
+  readonly replicaPool?: Pool | null;
   /** Attempts a customer may start after payment declines (default 3, issue 14). */
   readonly maxCustomerPaymentAttempts?: number;
 }
@@ -89,6 +92,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     "/api/orders",
     orderRoutes({
       pool: deps.pool,
+      reads: orderReads(deps.pool, deps.replicaPool ?? null),
       inventory: deps.inventory,
       idempotency: deps.idempotency,
       logger: deps.logger,

@@ -21,6 +21,9 @@ export const ApiConfigSchema = v.pipe(
     // Issue 15: the order-history read model's database (history, admin list, timeline); unset: the write side answers.
     READ_DATABASE_URL: env.optionalString(),
     READ_DATABASE_POOL_MAX: env.int(10, 1, 1_000),
+    // Issue 17: a streaming replica of DATABASE_URL; an order's detail and a customer's list are read from it.
+    DATABASE_READ_URL: env.optionalString(),
+    DATABASE_READ_POOL_MAX: env.int(20, 1, 1_000),
     // How long a read with X-Min-Version waits for the projection before the write side answers it.
     READ_YOUR_WRITES_TIMEOUT_MS: env.int(1_000, 0, 60_000),
     // A request's statements are short and nothing waits on the network inside its transactions.

@@ -45,6 +45,8 @@ shutdown.onShutdown("pg-boss", () => jobs.stop({ graceful: true, close: true }))
 
 let draining = false;
 const api = createApi(config, logger, { pool, isDraining: () => draining, jobs });
+const { replicaPool } = api;
+if (replicaPool) shutdown.onShutdown("replica pool", () => replicaPool.end());
 const { readPool } = api;
 if (readPool) shutdown.onShutdown("read database pool", () => readPool.end());
 shutdown.onShutdown("idempotency clean-up", scheduleIdempotencyCleanup(pool, config.IDEMPOTENCY_CLEANUP_INTERVAL_MS, logger));

@@ -55,6 +55,8 @@ export interface ApiInstance extends BuiltApp {
   readonly pool: Pool;
   /** The read model's pool when READ_DATABASE_URL is set (the caller closes it). */
   readonly readPool: Pool | null;
+  /** The streaming replica's pool when DATABASE_READ_URL is set (the caller closes it). */
+  readonly replicaPool: Pool | null;
   readonly policyOptions: CallPolicyOptions;
 }
 
@@ -78,6 +80,16 @@ export function createApi(
     (config.READ_DATABASE_URL
       ? createPool({ connectionString: config.READ_DATABASE_URL, max: config.READ_DATABASE_POOL_MAX, applicationName: "order-api-read" })
       : null);
+  const replicaPool =
+    overrides.replicaPool ??
+    (config.DATABASE_READ_URL
+      ? createPool({
+          connectionString: config.DATABASE_READ_URL,
+          max: config.DATABASE_READ_POOL_MAX,
+          applicationName: "order-api-replica",
+          ...sessionTimeoutsFrom(config),
+        })
+      : null);
   const policyOptions = overrides.policy ?? inventoryPolicyOptions(config);
   const { policy, breaker } = buildInventoryPolicy(policyOptions);
   const inventory =
@@ -100,11 +112,12 @@ export function createApi(
     cors: { origins: config.CORS_ORIGINS, maxAgeSeconds: config.CORS_MAX_AGE_SECONDS },
     refundPolicy: { returnWindowMs: config.RETURN_WINDOW_DAYS * 86_400_000, refundDamaged: config.REFUND_DAMAGED_UNITS },
     readModel: { pool: readPool, waitMs: config.READ_YOUR_WRITES_TIMEOUT_MS },
+    replicaPool,
     maxCustomerPaymentAttempts: config.PAYMENT_MAX_CUSTOMER_ATTEMPTS,
     ...(overrides.rateLimiters ? {} : optionalLimiters(rateLimitersFrom(config, pool, logger))),
     ...overrides,
   });
-  return { ...built, pool, readPool, policyOptions };
+  return { ...built, pool, readPool, replicaPool, policyOptions };
 }
 
 export interface RunningServer {

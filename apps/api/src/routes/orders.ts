@@ -1,4 +1,4 @@
-import { getOrderAdjustments, getOrderDetail, listOrders, type Pool } from "@orders/db";
+import { getOrderAdjustments, listOrders, type Pool } from "@orders/db";
 import { AppError, CreateOrderRequestSchema, isUuid, parseOrThrow, type RefundPolicy, toFieldIssues, uuidv7 } from "@orders/domain";
 import { traceparentOf } from "@orders/runtime";
 import { type Context, Hono } from "hono";
@@ -23,10 +23,13 @@ import {
 import { type AdjustOrderInput, adjustOrderIdempotently, jsonResponse, toOrderLinesView, toReturnView } from "../services/adjust-order.ts";
 import { type CancelOrderDeps, cancelOrder } from "../services/cancel-order.ts";
 import { type CreateOrderDeps, createOrderIdempotently } from "../services/create-order.ts";
+import type { OrderReads } from "../services/order-reads.ts";
 import { toOrderSummaryView, toOrderView } from "../services/order-view.ts";
 
 export interface OrderRouteDeps extends CreateOrderDeps, CancelOrderDeps {
   readonly pool: Pool;
+  /** Order detail and a customer's list: from the replica when there is one (issue 17). */
+  readonly reads: OrderReads;
   /** Return window and damaged-unit refunds (RETURN_WINDOW_DAYS, REFUND_DAMAGED_UNITS). */
   readonly refundPolicy: RefundPolicy;
   readonly metrics: ApiMetrics;
@@ -47,6 +50,9 @@ const param = <S extends v.GenericSchema>(schema: S, value: string | undefined, 
  */
 const forViewer = (view: OrderView, user: { admin: boolean }): OrderView =>
   user.admin ? view : { ...view, timeline: view.timeline.filter((t) => !t.reason.startsWith("skipped ")) };
+
+/** A read after the caller's own write (docs/api.md, `X-Min-Version`) is not served by a lagging replica. */
+const wantsOwnWrite = (c: Context<AppEnv>) => c.req.header("x-min-version") !== undefined;
 
 /** Cursors are opaque: base64url of the last id of the previous page. */
 const encodeCursor = (id: string) => Buffer.from(id, "utf8").toString("base64url");
@@ -111,14 +117,14 @@ export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
         throw queryIssues(error);
       }
     })();
-    const page = await listOrders(deps.pool, { userId, limit: query.limit, beforeId: decodeCursor(query.cursor) });
+    const page = await deps.reads.list({ userId, limit: query.limit, beforeId: decodeCursor(query.cursor) }, { fresh: wantsOwnWrite(c) });
     return c.json({ items: page.items.map(toOrderSummaryView), nextCursor: page.nextBeforeId ? encodeCursor(page.nextBeforeId) : null });
   });
 
   app.get("/:id", async (c) => {
     const id = param(OrderIdParamSchema, c.req.param("id"), "id");
     const user = c.get("user");
-    const order = await getOrderDetail(deps.pool, id.toLowerCase());
+    const order = await deps.reads.detail(id.toLowerCase(), { fresh: wantsOwnWrite(c) });
     // Another user's order is indistinguishable from a missing one (no IDOR oracle).
     if (!order || (!user.admin && order.userId !== user.id)) throw new AppError("NOT_FOUND", "order not found");
     return c.json(forViewer(toOrderView(order), user));
