@@ -6,6 +6,7 @@ export * from "./load.ts";
 export * from "./money-check.ts";
 export * from "./otlp-receiver.ts";
 export * from "./processes.ts";
+export * from "./read-side-check.ts";
 export * from "./returns.ts";
 export * from "./stack.ts";
 export * from "./verify.ts";

@@ -1,7 +1,8 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPool, migrate, type Pool } from "@orders/db";
+import { createDatabase, createPool, dropDatabase, migrate, type Pool } from "@orders/db";
+import { migrateReadModel } from "@orders/db/read-model";
 import { createKafka, ensureTopics, type Kafka, projectTopics, type TopicNames } from "@orders/kafka";
 import type { OutboxMode } from "./config.ts";
 import { ManagedProcess, type ServiceSpec } from "./processes.ts";
@@ -42,6 +43,8 @@ export interface StackOptions {
   /** Simulator answer delays (ms). */
   readonly answerDelayMs?: readonly [number, number];
   readonly shipDelayMs?: readonly [number, number];
+  /** The order-history read model + projector (issue 15; default on): a second database on the same server. */
+  readonly readModel?: boolean;
   readonly logDir?: string;
   readonly logLevel?: string;
   readonly log?: (line: string) => void;
@@ -50,6 +53,8 @@ export interface StackOptions {
 export interface Stack {
   readonly outboxMode: OutboxMode;
   readonly databaseUrl: string;
+  /** The read model's database (issue 15), when the stack runs one. */
+  readonly readDatabaseUrl: string | null;
   readonly brokers: readonly string[];
   readonly topics: TopicNames;
   readonly consumerGroup: string;
@@ -106,6 +111,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ]);
     log("migrating …");
     await migrate(databaseUrl);
+    // The read model's own database on the same server (issue 15): `<write database>_read`.
+    let readDatabaseUrl: string | null = null;
+    if (options.readModel ?? true) {
+      const readName = `${new URL(databaseUrl).pathname.slice(1)}_read`
+        .toLowerCase()
+        .replace(/[^a-z0-9_]/g, "_")
+        .slice(0, 63);
+      await dropDatabase(databaseUrl, readName);
+      readDatabaseUrl = await createDatabase(databaseUrl, readName);
+      cleanups.push(() => dropDatabase(databaseUrl, readName));
+      await migrateReadModel(readDatabaseUrl);
+    }
     const topics: TopicNames = {
       orders: `orders${ns}`,
       inventory: `inventory${ns}`,
@@ -242,6 +259,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         },
       });
     }
+    // The projector (issue 15): `orders` alone into the read model, its own group.
+    if (readDatabaseUrl)
+      await run({
+        name: "projector",
+        script: "apps/projector/src/main.ts",
+        env: { ...common, READ_DATABASE_URL: readDatabaseUrl, PROJECTOR_GROUP_ID: `order-projector${ns}`, METRICS_PORT: "0" },
+      });
     const apis: ManagedProcess[] = [];
     const apiCount = options.apis ?? 1;
     for (let i = 1; i <= apiCount; i++) {
@@ -260,6 +284,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             // rate (the limiter still runs, on PostgreSQL, through every fault).
             RATE_LIMIT_PER_ADDRESS: "1000000",
             RATE_LIMIT_PER_USER: "1000000",
+            ...(readDatabaseUrl ? { READ_DATABASE_URL: readDatabaseUrl } : {}),
             ...options.appEnv?.api,
           },
         }),
@@ -270,6 +295,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return {
       outboxMode,
       databaseUrl,
+      readDatabaseUrl,
       brokers,
       topics,
       consumerGroup,

@@ -111,3 +111,14 @@ export async function writeSideOrderVersion(db: Queryable, id: string): Promise<
   const rows = await rowsOf<{ version: number }>(db, sql.selectWriteSideVersion(id));
   return rows[0]?.version ?? null;
 }
+
+/** WRITE side: the orders' events as the outbox numbered them (what every follower of `orders` must see). */
+export const outboxEventsOf = (db: Queryable, orderIds: readonly string[]) =>
+  rowsOf<{ orderId: string; sequence: number; eventId: string; type: string }>(db, sql.selectOutboxEventsOf(orderIds));
+
+/** WRITE side: the orders' statuses and versions (what the read model must converge to). */
+export const writeSideStates = (db: Queryable, orderIds: readonly string[]) =>
+  rowsOf<{ id: string; status: string; inventoryStatus: string; paymentStatus: string; deliveryStatus: string; version: number }>(
+    db,
+    sql.selectWriteSideStates(orderIds),
+  );

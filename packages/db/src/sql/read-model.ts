@@ -124,3 +124,18 @@ export const selectWriteSideVersion = (id: string): Query => ({
   text: `SELECT user_id AS "userId", version FROM orders WHERE id = $1`,
   values: [id],
 });
+
+/** WRITE database: the given orders' outbox events in per-order sequence order (read-side checks). */
+export const selectOutboxEventsOf = (orderIds: readonly string[]): Query => ({
+  text: `SELECT aggregateid AS "orderId", aggregate_sequence::int AS sequence, id::text AS "eventId", type
+           FROM outbox WHERE aggregateid = ANY($1::text[]) AND aggregate_sequence IS NOT NULL
+          ORDER BY aggregateid, aggregate_sequence`,
+  values: [orderIds],
+});
+
+/** WRITE database: status and version of the given orders (read-side checks). */
+export const selectWriteSideStates = (orderIds: readonly string[]): Query => ({
+  text: `SELECT id::text, status, inventory_status AS "inventoryStatus", payment_status AS "paymentStatus",
+                delivery_status AS "deliveryStatus", version FROM orders WHERE id = ANY($1::uuid[])`,
+  values: [orderIds],
+});
