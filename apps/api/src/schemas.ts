@@ -119,6 +119,23 @@ export const OrderPageSchema = v.strictObject({
   nextCursor: v.nullable(v.string()),
 });
 
+/** GET /api/orders/{id}/timeline (issue 15): the order's events, from the read model (or the write side's timeline). */
+export const TimelineSchema = v.strictObject({
+  orderId: v.string(),
+  version: v.pipe(v.number(), v.integer()),
+  entries: v.array(
+    v.strictObject({
+      /** The event's ce_sequence; null for a write-side timeline row. */
+      sequence: v.nullable(v.pipe(v.number(), v.integer())),
+      /** The event's ce_type; `StatusRecorded` for a write-side timeline row. */
+      type: v.string(),
+      status: v.nullable(v.string()),
+      reason: v.nullable(v.string()),
+      at: v.string(),
+    }),
+  ),
+});
+
 export const ProblemSchema = v.object({
   type: v.string(),
   title: v.string(),

@@ -16,6 +16,7 @@ import {
   ReturnListSchema,
   ReturnRequestSchema,
   ReturnViewSchema,
+  TimelineSchema,
   UserIdParamSchema,
 } from "../schemas.ts";
 import { schemaOf } from "./json-schema.ts";
@@ -172,6 +173,32 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
           summary: "A user's orders, newest first (that user or admin)",
           parameters: [{ name: "userId", in: "path", required: true, schema: schemaOf(UserIdParamSchema) }, limitParam, cursorParam],
           responses: { ...pageResponses, "403": problem("another user's history") },
+        },
+      },
+      "/api/orders/{id}/timeline": {
+        get: {
+          operationId: "getOrderTimeline",
+          summary:
+            "The order's events in order (issue 15): customer-facing entries for the owner, every event for an admin; from the read model, or the write side's timeline (X-Read-Source)",
+          parameters: [
+            orderIdParam,
+            {
+              name: "X-Min-Version",
+              in: "header",
+              required: false,
+              description: "wait (bounded) until the read model holds this version of the order, else answer from the write side",
+              schema: { type: "string", pattern: "^[0-9]{1,10}$" },
+            },
+          ],
+          responses: {
+            "200": {
+              description: "the timeline",
+              headers: { "X-Read-Source": { schema: { type: "string", enum: ["read-model", "write-side"] } } },
+              content: json(ref("Timeline")),
+            },
+            ...common,
+            "404": problem("not found or not yours"),
+          },
         },
       },
       "/api/orders/{id}/cancel": {
@@ -352,6 +379,7 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Reco
         OrderLines: schemaOf(OrderLinesViewSchema),
         Return: schemaOf(ReturnViewSchema),
         ReturnList: schemaOf(ReturnListSchema),
+        Timeline: schemaOf(TimelineSchema),
       },
     },
   };
