@@ -53,6 +53,8 @@ describe("docker-compose.yml", () => {
       "payment",
       "delivery",
       "notification",
+      "projector",
+      "postgres-read",
     ]) {
       expect(services, name).toHaveProperty(name);
     }
