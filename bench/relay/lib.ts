@@ -3,6 +3,8 @@
  * the same run with the same data: prefill, drain timing, steady-load latency, perf-test.
  */
 import { execFile } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { uuidv7 } from "@orders/domain";
 import { type OutboxEventSource, outboxRecord } from "@orders/kafka";
@@ -158,17 +160,28 @@ export async function measureSteadyLatency(
   };
 }
 
-/** Kafka's own `kafka-producer-perf-test` (org.apache.kafka.tools.ProducerPerformance). */
+/**
+ * Kafka's own `kafka-producer-perf-test` (org.apache.kafka.tools.ProducerPerformance). With
+ * `warmupRecords` the figure is its steady-state line (records after the warm-up only); with
+ * `payloadFile` it sends those values (one per line) instead of random bytes of `recordSize`;
+ * with `keyRange` integer keys round-robin in [0, keyRange) — it has no way to send headers.
+ */
 export async function runProducerPerf(options: {
   java: string;
   classpath: string;
   bootstrap: string;
   topic: string;
   records: number;
-  recordSize: number;
+  recordSize?: number;
+  payloadFile?: string;
+  keyRange?: number;
+  warmupRecords?: number;
   producerProps: Record<string, string | number>;
-}): Promise<{ recordsPerSecond: number; avgLatencyMs: number; p99Ms: number; line: string }> {
+}): Promise<{ recordsPerSecond: number; avgLatencyMs: number; p99Ms: number; line: string; steadyState: boolean }> {
   const props = Object.entries({ "bootstrap.servers": options.bootstrap, ...options.producerProps }).map(([k, v]) => `${k}=${v}`);
+  const payload = options.payloadFile ? ["--payload-file", options.payloadFile] : ["--record-size", String(options.recordSize ?? 321)];
+  const keys = options.keyRange ? ["--key-distribution", "range", "--record-key-range", String(options.keyRange)] : [];
+  const warmup = options.warmupRecords ? ["--warmup-records", String(options.warmupRecords)] : [];
   const { stdout } = await promisify(execFile)(
     options.java,
     [
@@ -180,17 +193,100 @@ export async function runProducerPerf(options: {
       options.topic,
       "--num-records",
       String(options.records),
-      "--record-size",
-      String(options.recordSize),
+      ...payload,
+      ...keys,
+      ...warmup,
       "--throughput",
       "-1",
-      "--producer-props",
+      "--command-property",
       ...props,
     ],
     { maxBuffer: 16 * 1024 * 1024 },
   );
-  const line = stdout.trim().split("\n").at(-1) ?? "";
+  const lines = stdout.trim().split("\n");
+  const steady = options.warmupRecords ? lines.find((l) => /steady/i.test(l) && /records\/sec/.test(l)) : undefined;
+  const line = steady ?? lines.filter((l) => /records\/sec/.test(l)).at(-1) ?? "";
   const m = /([\d.]+) records\/sec.*?([\d.]+) ms avg latency.*?([\d.]+) ms 99th/.exec(line);
-  if (!m) throw new Error(`cannot parse ProducerPerformance output: ${line}`);
+  if (!m) throw new Error(`cannot parse ProducerPerformance output: ${stdout.slice(-2000)}`);
+  return { recordsPerSecond: Number(m[1]), avgLatencyMs: Number(m[2]), p99Ms: Number(m[3]), line, steadyState: steady !== undefined };
+}
+
+/** What the relay reads of a row (the claim's record columns), for records identical to its own. */
+const RECORD_SAMPLE_SQL = `SELECT id, aggregateid AS "aggregateId", type, payload::text AS payload, ce_specversion AS "specVersion",
+  ce_source AS source, ce_time AS time, ce_sequence AS "ceSequence", content_type AS "contentType", traceparent
+  FROM outbox ORDER BY sequence LIMIT $1`;
+
+/**
+ * Writes up to `sample` of the outbox's rows as the relay's Kafka records (key, value, every
+ * header — @orders/kafka's `outboxRecord`) for ExactRecordPerformance.java, and their values one
+ * per line for ProducerPerformance's `--payload-file`. Returns the number of records.
+ */
+export async function writeRecordFiles(pool: pg.Pool, files: { records: string; values: string }, sample = 20_000): Promise<number> {
+  const { rows } = await pool.query(RECORD_SAMPLE_SQL, [sample]);
+  const chunks: Buffer[] = [];
+  const int = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(n);
+    return b;
+  };
+  const bytes = (data: string | Buffer) => {
+    const b = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    chunks.push(int(b.length), b);
+  };
+  for (const row of rows as OutboxEventSource[]) {
+    const r = outboxRecord(row);
+    bytes(r.key);
+    bytes(r.value);
+    const headers = Object.entries(r.headers);
+    chunks.push(int(headers.length));
+    for (const [name, value] of headers) {
+      bytes(name);
+      bytes(value);
+    }
+  }
+  await writeFile(files.records, Buffer.concat(chunks));
+  await writeFile(files.values, `${rows.map((r) => String(r.payload).replaceAll("\n", " ")).join("\n")}\n`);
+  return rows.length;
+}
+
+const EXACT_PERF_SOURCE = fileURLToPath(new URL("./ExactRecordPerformance.java", import.meta.url));
+
+/** Kafka's Java producer sending the relay's own records at steady state (ExactRecordPerformance.java). */
+export async function runExactRecordPerf(options: {
+  java: string;
+  classpath: string;
+  bootstrap: string;
+  topic: string;
+  recordsFile: string;
+  producers: number;
+  warmupSeconds: number;
+  seconds: number;
+  producerProps: Record<string, string | number>;
+}): Promise<{ recordsPerSecond: number; avgLatencyMs: number; p99Ms: number; line: string }> {
+  const props = Object.entries(options.producerProps).map(([k, v]) => `${k}=${v}`);
+  const { stdout } = await promisify(execFile)(
+    options.java,
+    [
+      "-Xmx512m",
+      "-cp",
+      options.classpath,
+      EXACT_PERF_SOURCE,
+      options.bootstrap,
+      options.topic,
+      options.recordsFile,
+      String(options.producers),
+      String(options.warmupSeconds),
+      String(options.seconds),
+      ...props,
+    ],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
+  const line =
+    stdout
+      .trim()
+      .split("\n")
+      .find((l) => l.startsWith("exact-records:")) ?? "";
+  const m = /([\d.]+) records\/s.*?avg ([\d.]+) ms, p99 ([\d.]+) ms/.exec(line);
+  if (!m) throw new Error(`cannot parse ExactRecordPerformance output: ${stdout.slice(-2000)}`);
   return { recordsPerSecond: Number(m[1]), avgLatencyMs: Number(m[2]), p99Ms: Number(m[3]), line };
 }

@@ -1,13 +1,21 @@
 /**
  * bench/relay (`npm run bench:relay [-- --rows 200000 --rate 1000 --seconds 20 --batch 500 --concurrency 2]`):
  * 1. pre-fills N outbox rows and measures the relay's drain rate (events/s);
- * 2. runs Kafka's ProducerPerformance with the same acks, idempotence and in-flight settings
- *    on the same broker (the physical limit), once with the relay's value size and once with
- *    its whole record size (key + value + CloudEvents headers), and prints relay ÷ perf-test;
- * 3. measures commit→ack latency p50/p99 under a steady insert load.
+ * 2. the physical limit on the same broker, at steady state (issue 17): Kafka's Java producer
+ *    sending the relay's exact records — keys, values and CloudEvents headers taken from the
+ *    drained outbox — with the relay's acks, idempotence and in-flight settings and one producer
+ *    per batch in flight, `--perf-warmup` s of warm-up then `--perf-seconds` s measured
+ *    (ExactRecordPerformance.java); and Kafka's stock ProducerPerformance with the relay's values
+ *    and integer keys (it cannot send headers), sized to run ≥ `--perf-seconds` after its warm-up
+ *    records; prints relay ÷ each;
+ * 3. measures commit→ack latency p50/p99 under a steady insert load, and counts the outbox
+ *    NOTIFYs the writers sent meanwhile (none while the relay is busy: migration 0120).
+ * `--durable` runs PostgreSQL with fsync=on and synchronous_commit=on (default: the fast server).
  * Uses $DATABASE_URL / $KAFKA_BROKERS when set, otherwise throw-away local servers.
  */
+import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createPool, migrate } from "@orders/db";
 import { createKafka, ensureTopics } from "@orders/kafka";
@@ -15,10 +23,20 @@ import { ensureKafkaToolsClasspath, findJava, startKafka } from "@orders/local-k
 import { startLocalPostgres } from "@orders/local-postgres";
 import { createLogger } from "@orders/runtime";
 import { ManagedProcess } from "@orders/stack";
+import pg from "pg";
 import * as v from "valibot";
 import { RelayConfigSchema } from "../../apps/relay/src/config.ts";
 import { startRelay } from "../../apps/relay/src/wiring.ts";
-import { type Drainer, meanRecordBytes, measureDrain, measureSteadyLatency, prefillOutbox, runProducerPerf } from "./lib.ts";
+import {
+  type Drainer,
+  meanRecordBytes,
+  measureDrain,
+  measureSteadyLatency,
+  prefillOutbox,
+  runExactRecordPerf,
+  runProducerPerf,
+  writeRecordFiles,
+} from "./lib.ts";
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +46,9 @@ const { values } = parseArgs({
     partitions: { type: "string", default: "6" },
     batch: { type: "string", default: "500" },
     concurrency: { type: "string", default: "2" },
+    "perf-seconds": { type: "string", default: "20" },
+    "perf-warmup": { type: "string", default: "5" },
+    durable: { type: "boolean", default: false },
     // drain,perf,latency — run a subset (e.g. only the latency phase while tuning it)
     phases: { type: "string", default: "drain,perf,latency" },
   },
@@ -41,10 +62,19 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(" ")}`;
 
-const pgServer = process.env.DATABASE_URL ? undefined : await startLocalPostgres();
+const pgServer = process.env.DATABASE_URL ? undefined : await startLocalPostgres({ durable: values.durable });
 const serverUrl = process.env.DATABASE_URL ?? (pgServer?.url as string);
 const kafkaServer = process.env.KAFKA_BROKERS ? undefined : await startKafka({ partitions: Number(values.partitions) });
 const bootstrap = process.env.KAFKA_BROKERS ?? (kafkaServer?.bootstrap as string);
+
+/** Orders (aggregates) the drain prefill spreads its rows over (prefillOutbox's default). */
+const ROWS_ORDERS = 20_000;
+
+function databaseUrlOf(name: string): string {
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
 
 async function freshDb(name: string): Promise<string> {
   const admin = createPool({ connectionString: serverUrl, max: 1 });
@@ -135,7 +165,7 @@ try {
     Object.assign(figures, { recordSize, recordBytes, relayEventsPerSecond: Math.round(drainRate) });
   }
 
-  // 2. The physical limit with the same record size and producer settings.
+  // 2. The physical limit: the relay's own records and producer settings, at steady state.
   if (phases.has("perf")) {
     const [{ java }, tools] = await Promise.all([findJava(), ensureKafkaToolsClasspath()]);
     // Java's defaults differ (in flight 5, linger 5 ms, batch 16 KiB): these match what the relay
@@ -149,48 +179,94 @@ try {
       "batch.size": 65_536,
       "compression.type": "none",
     };
-    const perfOf = (size: number) =>
-      runProducerPerf({
+    const dir = await mkdtemp(join(tmpdir(), "bench-relay-perf-"));
+    try {
+      // The records of the drained outbox (or, without a drain phase, a fresh prefill of them).
+      const sampleUrl = phases.has("drain") ? databaseUrlOf("bench_relay_drain") : await freshDb("bench_relay_perf");
+      const samplePool = createPool({ connectionString: sampleUrl, max: 2 });
+      if (!phases.has("drain")) await prefillOutbox(samplePool, 20_000);
+      const files = { records: join(dir, "records.bin"), values: join(dir, "values.txt") };
+      const sampled = await writeRecordFiles(samplePool, files);
+      await samplePool.end();
+      const producers = Number(values.concurrency);
+      const seconds = Number(values["perf-seconds"]);
+      const warmup = Number(values["perf-warmup"]);
+      const exact = await runExactRecordPerf({
         java,
         classpath: tools.classpath,
         bootstrap,
         topic: "bench-perf",
-        records: ROWS,
-        recordSize: size,
+        recordsFile: files.records,
+        producers,
+        warmupSeconds: warmup,
+        seconds,
         producerProps: perfProps,
       });
-    const perfValue = await perfOf(recordSize);
-    out(`producer-perf-test, value ${recordSize} B: ${Math.round(perfValue.recordsPerSecond)} records/s (${load()}; ${perfValue.line})`);
-    const perf = await perfOf(recordBytes);
-    out(`producer-perf-test, record ${recordBytes} B: ${Math.round(perf.recordsPerSecond)} records/s (${load()}; ${perf.line})`);
-    const ratio = drainRate / perf.recordsPerSecond;
-    const ratioValue = drainRate / perfValue.recordsPerSecond;
-    out(
-      `ratio relay ÷ producer-perf-test = ${ratio.toFixed(2)} at equal record bytes, ${ratioValue.toFixed(2)} at equal value size (goal ≥ 0.5)`,
-    );
-    Object.assign(figures, {
-      perfRecordsPerSecond: Math.round(perf.recordsPerSecond),
-      perfValueOnlyRecordsPerSecond: Math.round(perfValue.recordsPerSecond),
-      ratio: Number(ratio.toFixed(3)),
-      ratioValueOnly: Number(ratioValue.toFixed(3)),
-    });
+      out(
+        `Java producer, relay's exact records (${sampled} distinct, ${producers} producers): ${Math.round(exact.recordsPerSecond)} records/s (${load()}; ${exact.line})`,
+      );
+      // Stock ProducerPerformance (one producer): as many warm-up records as ~warm-up seconds take
+      // and enough after them for about `seconds` at one exact-record producer's rate ×1.5
+      // (without headers it runs faster); the time it took is printed.
+      const perProducer = exact.recordsPerSecond / producers;
+      const steadyRecords = Math.ceil(perProducer * seconds * 1.5);
+      const warmupRecords = Math.ceil(perProducer * warmup);
+      const stock = await runProducerPerf({
+        java,
+        classpath: tools.classpath,
+        bootstrap,
+        topic: "bench-perf",
+        records: warmupRecords + steadyRecords,
+        payloadFile: files.values,
+        keyRange: ROWS_ORDERS,
+        warmupRecords,
+        producerProps: perfProps,
+      });
+      const steadySeconds = steadyRecords / stock.recordsPerSecond;
+      out(
+        `ProducerPerformance, relay's values + integer keys, no headers, 1 producer: ${Math.round(stock.recordsPerSecond)} records/s ${stock.steadyState ? "steady state" : "WHOLE RUN (no steady-state line)"} over ~${steadySeconds.toFixed(0)} s (${load()}; ${stock.line})`,
+      );
+      const ratio = drainRate / exact.recordsPerSecond;
+      const ratioStock = drainRate / stock.recordsPerSecond;
+      out(
+        `ratio relay ÷ Java producer = ${ratio.toFixed(2)} with the exact records, ${ratioStock.toFixed(2)} against ProducerPerformance (goal ≥ 0.5)`,
+      );
+      Object.assign(figures, {
+        perfExactRecordsPerSecond: Math.round(exact.recordsPerSecond),
+        perfStockRecordsPerSecond: Math.round(stock.recordsPerSecond),
+        perfStockSteadySeconds: Math.round(steadySeconds),
+        ratio: Number(ratio.toFixed(3)),
+        ratioStock: Number(ratioStock.toFixed(3)),
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   // 3. Latency under steady load, the relay in its own process.
   if (phases.has("latency")) {
     const latUrl = await freshDb("bench_relay_latency");
     const latPool = createPool({ connectionString: latUrl, max: 8 });
+    const listener = new pg.Client({ connectionString: latUrl });
+    await listener.connect();
+    await listener.query("LISTEN outbox_inserted");
+    let notifications = 0;
+    listener.on("notification", () => notifications++);
     const running = await relayProcess(latUrl, "bench-relay-latency").start();
     // Warm-up, not measured: the fresh process's first sends fetch metadata, open connections
     // to the partition leaders, initialise the idempotent producers and run cold (unJITed) code.
     await measureSteadyLatency(latPool, { ratePerSecond: Number(values.rate), seconds: 3 });
+    const notifiedBefore = notifications;
     const lat = await measureSteadyLatency(latPool, { ratePerSecond: Number(values.rate), seconds: Number(values.seconds) });
+    await listener.query("SELECT 1");
+    const notified = notifications - notifiedBefore;
     await running.stop();
+    await listener.end();
     await latPool.end();
     out(
-      `steady load ${Math.round(lat.offeredPerSecond)} orders/s × ${values.seconds} s: commit→ack p50 ${lat.p50Ms.toFixed(1)} ms, p99 ${lat.p99Ms.toFixed(1)} ms, max ${lat.maxMs.toFixed(1)} ms (goal p99 < 25 ms; ${load()})`,
+      `steady load ${Math.round(lat.offeredPerSecond)} orders/s × ${values.seconds} s (PostgreSQL ${values.durable ? "durable" : "fsync off"}): commit→ack p50 ${lat.p50Ms.toFixed(1)} ms, p99 ${lat.p99Ms.toFixed(1)} ms, max ${lat.maxMs.toFixed(1)} ms (goal p99 < 25 ms); ${notified} writer NOTIFYs for ${lat.events} commits (${load()})`,
     );
-    figures.latency = lat;
+    figures.latency = { ...lat, notifications: notified };
   }
   out(JSON.stringify(figures));
 } finally {
