@@ -4,6 +4,7 @@ export * from "./faults/index.ts";
 export * from "./jwt.ts";
 export * from "./load.ts";
 export * from "./money-check.ts";
+export * from "./payment-attempts.ts";
 export * from "./otlp-receiver.ts";
 export * from "./processes.ts";
 export * from "./read-side-check.ts";
