@@ -3,6 +3,7 @@ import {
   cancelOneUnit,
   cancelOrder,
   checkStack,
+  checkStackReadSide,
   customerRetries,
   deliveredOrders,
   loadStackEnv,
@@ -181,6 +182,13 @@ try {
     placed.map((p) => p.id),
     { money: true },
   );
+  out(`[${elapsed()}s] checking: notification service + read model …`);
+  // Issue 15: every state change of every order at the notification service and in the read
+  // model, in ce_sequence order, once, with no gap.
+  const readSide = await checkStackReadSide(
+    s,
+    placed.map((p) => p.id),
+  );
   const f = report.figures;
   const pay = await paymentAttemptFigures(
     s.pool,
@@ -215,7 +223,12 @@ try {
   out(`checker                  ${report.ok ? "PASSED: nothing lost, nothing applied twice, money and stock conserved" : "FAILED"}`);
   for (const p of report.problems) out(`  ✗ ${p}`);
   for (const v of report.violations.slice(0, 20)) out(`  ✗ ${v.orderId ?? "-"} ${v.kind}: ${v.detail}`);
-  exitCode = report.ok ? 0 : 1;
+  const r = readSide.figures;
+  out(
+    `read side                ${readSide.ok ? "PASSED" : "FAILED"}: ${r.events} state-change events; notification service saw ${r.notification_events ?? "-"} (gaps ${r.notification_gaps ?? "-"}), read model holds ${r.read_model_events ?? "-"}, in order, no gap`,
+  );
+  for (const p of readSide.problems) out(`  ✗ ${p}`);
+  exitCode = report.ok && readSide.ok ? 0 : 1;
 } catch (error) {
   out(`demo failed: ${(error as Error).message}`);
   if (stack) for (const p of stack.processes.values()) if (!p.running) out(`--- ${p.spec.name} (exited) ---\n${await p.tail(15)}`);

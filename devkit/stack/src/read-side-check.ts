@@ -1,5 +1,6 @@
-import type { Pool } from "@orders/db";
+import { createPool, type Pool } from "@orders/db";
 import { dumpReadModel, outboxEventsOf, writeSideStates } from "@orders/db/read-model";
+import type { Stack } from "./stack.ts";
 
 export interface ReadSideCheckInput {
   /** The write database (the outbox is the truth). */
@@ -91,4 +92,22 @@ async function checkOnce(input: ReadSideCheckInput): Promise<ReadSideReport> {
     figures.read_model_events = projected;
   }
   return { ok: problems.length === 0, problems, figures };
+}
+
+/** checkReadSide against a running stack: its write database, read model and notification service. */
+export async function checkStackReadSide(stack: Stack, orderIds: readonly string[], timeoutMs?: number): Promise<ReadSideReport> {
+  const readPool = stack.readDatabaseUrl
+    ? createPool({ connectionString: stack.readDatabaseUrl, max: 2, applicationName: "read-side-check" })
+    : null;
+  try {
+    return await checkReadSide({
+      pool: stack.pool,
+      readPool,
+      notificationUrl: stack.notificationUrl,
+      orderIds,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
+  } finally {
+    await readPool?.end();
+  }
 }
