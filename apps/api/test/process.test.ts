@@ -52,7 +52,9 @@ async function start(env: Record<string, string>): Promise<Proc> {
     let out = "";
     child.stdout?.on("data", (d) => {
       out += d;
-      const m = /"msg":"api listening","url":"([^"]+)"/.exec(out);
+      // One JSON object per line; the start-up line names the URL.
+      const line = out.split("\n").find((l) => l.includes('"msg":"api listening"'));
+      const m = line ? /"url":"([^"]+)"/.exec(line) : null;
       if (m?.[1]) resolve(m[1]);
     });
     void exit.then(({ code }) => reject(new Error(`exited ${code}: ${stderr}`)));
