@@ -1,0 +1,208 @@
+/**
+ * bench/api mixed run (issue 15): POST /api/orders load plus history reads
+ * (GET /api/orders/user/{userId}) at a fixed rate, against the whole write → read path on
+ * loopback: API, relay → Kafka → projector → read model (a second database on the same server).
+ *
+ *   1. POST alone, max (CONNECTIONS connections)                       → baseline POST/s
+ *   2. POST max + history reads at READ_RATE/s from the read model     → POST/s with reads
+ *   3. POST max + history reads at READ_RATE/s from the write tables   → POST/s with reads (contrast)
+ *   4. read-your-writes at half load: POST paced at 50 % of (1), and PROBE_RATE/s probes that
+ *      POST an order and at once read the history with X-Min-Version: <id>:<Order-Version>;
+ *      the probe's read latency is the read-your-writes wait (plus one read); fallbacks counted.
+ *
+ *   node bench/api/mixed.ts   (env: BENCH_CONNECTIONS=16 BENCH_SECONDS=15 BENCH_READ_RATE=200
+ *                              BENCH_PROBE_RATE=20 BENCH_DURABLE=1: fsync=on)
+ * Goals (issue 15): (2) ≥ 0.9 × (1); p99 of (4) < 50 ms.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:net";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createDatabase, migrate } from "@orders/db";
+import { migrateReadModel } from "@orders/db/read-model";
+import { startKafka } from "@orders/local-kafka";
+import { startLocalPostgres } from "@orders/local-postgres";
+import autocannon from "autocannon";
+import { sign } from "hono/jwt";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const READ_RATE = Number(process.env.BENCH_READ_RATE ?? 200);
+const PROBE_RATE = Number(process.env.BENCH_PROBE_RATE ?? 20);
+const SECRET = "bench-secret-that-is-at-least-32-characters";
+const children: ChildProcess[] = [];
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never became ready`);
+}
+function startNode(script: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [join(root, script)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  children.push(child);
+  return child;
+}
+const stopChildren = () =>
+  Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once("exit", r).kill("SIGTERM")))));
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+const figures = (r: autocannon.Result): Figures => ({
+  rps: r["2xx"] / (r.duration || SECONDS),
+  p50: r.latency.p50,
+  p99: r.latency.p99,
+  errors: r.non2xx + r.errors + r.timeouts,
+});
+const fmt = (f: Figures) =>
+  `${f.rps.toFixed(0).padStart(6)} /s   p50 ${f.p50.toFixed(1).padStart(6)} ms   p99 ${f.p99.toFixed(1).padStart(6)} ms   errors ${f.errors}`;
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : (s[Math.min(s.length - 1, Math.floor(q * s.length))] as number);
+};
+
+const durable = process.env.BENCH_DURABLE === "1";
+const loadStart = loadavg()[0] as number;
+const database = await startLocalPostgres({ durable, settings: { max_connections: 200 } });
+const kafka = await startKafka({ partitions: 6 });
+try {
+  await migrate(database.url);
+  const readUrl = await createDatabase(database.url, "bench_read");
+  await migrateReadModel(readUrl);
+  const brokers = kafka.brokers.join(",");
+  const common = { KAFKA_BROKERS: brokers, LOG_LEVEL: "warn", KAFKA_TOPIC_PARTITIONS: "6" };
+  const [simPort, readApiPort, writeApiPort, relayPort, projectorPort] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
+  startNode("devkit/simulators/src/inventory/main.ts", { PORT: String(simPort), LOG_LEVEL: "warn" });
+  startNode("apps/relay/src/main.ts", { ...common, DATABASE_URL: database.url, METRICS_PORT: String(relayPort), HOST: "127.0.0.1" });
+  startNode("apps/projector/src/main.ts", { ...common, READ_DATABASE_URL: readUrl, METRICS_PORT: String(projectorPort) });
+  const apiEnv = (port: number, read: boolean) => ({
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATABASE_URL: database.url,
+    DATABASE_POOL_MAX: String(CONNECTIONS),
+    JWT_SECRET: SECRET,
+    INVENTORY_URL: `http://127.0.0.1:${simPort}`,
+    LOG_LEVEL: "warn",
+    RATE_LIMIT_ENABLED: "false",
+    ...(read ? { READ_DATABASE_URL: readUrl, READ_YOUR_WRITES_TIMEOUT_MS: "1000" } : {}),
+  });
+  // Two API processes, the same code: one reads history from the read model, one from the write tables.
+  startNode("apps/api/src/main.ts", apiEnv(readApiPort as number, true));
+  startNode("apps/api/src/main.ts", apiEnv(writeApiPort as number, false));
+  const readApi = `http://127.0.0.1:${readApiPort}`;
+  const writeApi = `http://127.0.0.1:${writeApiPort}`;
+  await Promise.all([
+    waitFor(`http://127.0.0.1:${simPort}/healthz`),
+    waitFor(`${readApi}/readyz`),
+    waitFor(`${writeApi}/readyz`),
+    waitFor(`http://127.0.0.1:${relayPort}/readyz`),
+    waitFor(`http://127.0.0.1:${projectorPort}/readyz`),
+  ]);
+
+  const jwt = await sign({ sub: "bench", exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET, "HS256");
+  const body = JSON.stringify({
+    userId: "bench",
+    items: [
+      { productId: "abc", quantity: 1 },
+      { productId: "sku-1", quantity: 1 },
+      { productId: "sku-2", quantity: 1 },
+    ],
+    shippingAddress: "Bhubaneswar",
+    paymentMethod: "card",
+  });
+  const headers = { authorization: `Bearer ${jwt}`, "content-type": "application/json" };
+  const post = (base: string, extra: Partial<autocannon.Options> = {}) =>
+    autocannon({
+      url: `${base}/api/orders`,
+      method: "POST",
+      headers,
+      body,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      requests: [{ setupRequest: (req) => ({ ...req, headers: { ...headers, "idempotency-key": randomUUID() } }) }],
+      ...extra,
+    });
+  const reads = (base: string) =>
+    autocannon({ url: `${base}/api/orders/user/bench?limit=20`, headers, connections: 8, duration: SECONDS, overallRate: READ_RATE });
+
+  console.log(
+    `bench/api mixed: ${CONNECTIONS} POST connections, reads at ${READ_RATE}/s, ${SECONDS} s per run, PostgreSQL ${durable ? "durable" : "fsync=off"}, load ${loadStart.toFixed(1)}`,
+  );
+  await post(readApi, { duration: 3 }); // warm-up
+  const alone = figures(await post(readApi));
+  console.log(`1. POST alone                         ${fmt(alone)}   (load ${(loadavg()[0] as number).toFixed(1)})`);
+  const [withReadModelPost, readModelReads] = (await Promise.all([post(readApi), reads(readApi)])).map(figures) as [Figures, Figures];
+  console.log(`2. POST + reads on the read model     ${fmt(withReadModelPost)}   (load ${(loadavg()[0] as number).toFixed(1)})`);
+  console.log(`   reads (read model)                 ${fmt(readModelReads)}`);
+  const [withWritePost, writeReads] = (await Promise.all([post(writeApi), reads(writeApi)])).map(figures) as [Figures, Figures];
+  console.log(`3. POST + reads on the write tables   ${fmt(withWritePost)}   (load ${(loadavg()[0] as number).toFixed(1)})`);
+  console.log(`   reads (write tables)               ${fmt(writeReads)}`);
+
+  // 4. read-your-writes at half load.
+  const waits: number[] = [];
+  let fallbacks = 0;
+  let probes = 0;
+  const probeUntil = Date.now() + SECONDS * 1000;
+  const probe = async () => {
+    const created = await fetch(`${readApi}/api/orders`, {
+      method: "POST",
+      headers: { ...headers, "idempotency-key": randomUUID() },
+      body,
+    });
+    const { id } = (await created.json()) as { id: string };
+    const version = created.headers.get("order-version") ?? "1";
+    const t0 = performance.now();
+    const res = await fetch(`${readApi}/api/orders/user/bench?limit=1`, { headers: { ...headers, "x-min-version": `${id}:${version}` } });
+    await res.arrayBuffer();
+    waits.push(performance.now() - t0);
+    probes++;
+    if (res.headers.get("x-read-source") !== "read-model") fallbacks++;
+  };
+  const prober = (async () => {
+    const inFlight: Promise<void>[] = [];
+    while (Date.now() < probeUntil) {
+      inFlight.push(probe());
+      await new Promise((r) => setTimeout(r, 1000 / PROBE_RATE));
+    }
+    await Promise.all(inFlight);
+  })();
+  const half = figures(await post(readApi, { overallRate: Math.max(1, Math.floor(alone.rps / 2)) }));
+  await prober;
+  // Baseline: the same read without a minimum version (what a read costs on its own).
+  const plain: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    await (await fetch(`${readApi}/api/orders/user/bench?limit=1`, { headers })).arrayBuffer();
+    plain.push(performance.now() - t0);
+  }
+  console.log(`4. POST at 50 % of (1)                ${fmt(half)}   (load ${(loadavg()[0] as number).toFixed(1)})`);
+  console.log(
+    `   read-your-writes probes: ${probes}, read with X-Min-Version p50 ${quantile(waits, 0.5).toFixed(1)} ms, p99 ${quantile(waits, 0.99).toFixed(1)} ms, max ${Math.max(...waits).toFixed(1)} ms; fallbacks to the write side ${fallbacks}; the same read without X-Min-Version p50 ${quantile(plain, 0.5).toFixed(1)} ms, p99 ${quantile(plain, 0.99).toFixed(1)} ms`,
+  );
+  console.log(
+    `\nPOST with reads ÷ POST alone: read model ${(withReadModelPost.rps / alone.rps).toFixed(2)}, write tables ${(withWritePost.rps / alone.rps).toFixed(2)} (goal ≥ 0.9 on the read model)`,
+  );
+  console.log(`p99 read-your-writes wait at half load: ${quantile(waits, 0.99).toFixed(1)} ms (goal < 50 ms)`);
+} finally {
+  await stopChildren();
+  await kafka.stop();
+  await database.stop();
+}
