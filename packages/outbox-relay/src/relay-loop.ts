@@ -5,8 +5,8 @@ export interface RelayLoopOptions extends DrainOptions {
   /** Drain at least this often even when idle and not woken (lost notifications, late commits). */
   readonly sweepIntervalMs: number;
   /**
-   * Poll interval after a claim that found rows (traffic is recent): the next claim comes this
-   * long after, collecting what committed meanwhile. Doubles with every empty claim after it.
+   * While traffic is recent: after a claim that found rows the next one follows at once; after an
+   * empty one it waits this long, doubling with every further empty claim.
    */
   readonly pollIntervalMs?: number;
   /**
@@ -46,8 +46,9 @@ interface Slot {
 
 /**
  * The drain loop of one relay instance: `concurrency` workers, each draining back-to-back
- * while batches come back full. The first worker polls while traffic is recent — `pollIntervalMs`
- * after a claim that found rows, doubling while claims come back empty — and after `idleAfterMs`
+ * while batches come back full. The first worker polls while traffic is recent — at once after a
+ * claim that found rows, `pollIntervalMs` after an empty one, doubling while claims stay empty —
+ * and after `idleAfterMs`
  * without rows goes idle: it arms the wake-up flag, claims once more (a row committed before
  * the flag was up sent no NOTIFY), once more after `idleAfterMs` (a writer whose statement read
  * the flag just before it went up and committed after that claim), then sleeps until woken
@@ -133,10 +134,6 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
    */
   const rest = async (slot: Slot) => {
     const quiet = performance.now() - lastRowsAt;
-    if (quiet < pollMs) {
-      await sleep(slot, pollMs, true);
-      return;
-    }
     if (quiet < idleAfterMs) {
       await sleep(slot, Math.min(interval, idleAfterMs - quiet), true);
       interval *= 2;
@@ -189,7 +186,9 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
       // workers polling for "pending" rows can claim now instead of at their next poll.
       if (result.published > 0 && concurrency > 1) wakeAll(slot);
       if (index === 0 && (result.claimed > 0 || (slot.woken && idleStep > 0))) busy();
-      if (result.claimed >= options.batchSize || slot.woken) continue;
+      // Rows went out: claim again at once (what committed meanwhile), as a NOTIFY per commit used
+      // to make it do; an empty claim (or one whose rows the broker refused) waits.
+      if (result.published > 0 || slot.woken) continue;
       if (index === 0) {
         await rest(slot);
         continue;
