@@ -50,6 +50,18 @@ export interface Violation {
 
 const SETTLED_CANCELLED_PAYMENT = new Set(["NOT_STARTED", "FAILED", "REFUNDED"]);
 
+type Hold = InventoryLedger["orders"][number];
+
+/**
+ * A parcel that went out and came back through the returns flow (a refused cash-on-delivery
+ * delivery, issue 14): the hold stays (the units left the shelf) and every unit was restocked.
+ */
+const cameBack = (h: Hold | undefined): boolean =>
+  h !== undefined &&
+  h.hold === "reserved" &&
+  h.lines.length > 0 &&
+  h.lines.every((l) => (h.restocked ?? []).filter((r) => r.productId === l.productId).reduce((n, r) => n + r.quantity, 0) === l.quantity);
+
 /**
  * The money and stock invariants of issue 10, read against the simulators' own ledgers (the
  * services' truth, not the database's belief):
@@ -82,7 +94,8 @@ export function moneyViolations(
       if (o.payment_status === "PENDING") v("cancelled-payment-pending", "cancelled with payment still PENDING");
       else if (!SETTLED_CANCELLED_PAYMENT.has(o.payment_status)) v("not-settled", `cancelled with payment ${o.payment_status}`);
       if (o.inventory_status === "RESERVED") v("not-settled", "cancelled with inventory still RESERVED");
-      if (inventory && holds.get(o.id)?.hold === "reserved") v("stock-held", "cancelled but the inventory service still holds its stock");
+      if (inventory && holds.get(o.id)?.hold === "reserved" && !cameBack(holds.get(o.id)))
+        v("stock-held", "cancelled but the inventory service still holds its stock");
     } else if (o.status === "DELIVERED") {
       if (!captured) v("delivered-unpaid", "delivered but the payment service never captured");
       // With a money ledger, a fully returned order may be fully refunded: the amounts decide below.
@@ -113,7 +126,10 @@ export function moneyViolations(
     const held = new Map<string, number>();
     const restocked = new Map<string, number>();
     const shipped = new Map<string, number>();
-    const delivered = new Set(orders.filter((o) => o.status === "DELIVERED").map((o) => o.id));
+    // Shipped units: those of delivered orders and of cancelled ones whose parcel came back (restocked).
+    const delivered = new Set(
+      orders.filter((o) => o.status === "DELIVERED" || (o.status === "CANCELLED" && cameBack(holds.get(o.id)))).map((o) => o.id),
+    );
     for (const h of inventory.orders) {
       for (const l of h.lines) {
         if (h.hold === "reserved") held.set(l.productId, (held.get(l.productId) ?? 0) + l.quantity);

@@ -35,4 +35,28 @@ describe("moneyViolations with the money ledger", () => {
       ]).map((v) => v.kind),
     ).toEqual(["stock-not-conserved"]);
   });
+
+  it("accepts a refused cash-on-delivery parcel restocked through a return, and names one whose units never came back", () => {
+    const refused = {
+      id: "c",
+      status: "CANCELLED",
+      inventory_status: "RELEASED",
+      payment_status: "NOT_STARTED",
+      delivery_status: "SHIPPED",
+    } as never;
+    const back: InventoryLedger = {
+      orders: [
+        { orderId: "c", hold: "reserved", lines: [{ productId: "abc", quantity: 2 }], restocked: [{ productId: "abc", quantity: 2 }] },
+      ],
+      products: [{ productId: "abc", initial: 100, stock: 100 }],
+    };
+    expect(moneyViolations([refused], [], back, [{ orderId: "c", captured: "0.00", refunded: "0.00", refundRequested: "0.00" }])).toEqual(
+      [],
+    );
+    const notBack: InventoryLedger = {
+      orders: [{ orderId: "c", hold: "reserved", lines: [{ productId: "abc", quantity: 2 }] }],
+      products: [{ productId: "abc", initial: 100, stock: 98 }],
+    };
+    expect(moneyViolations([refused], [], notBack).map((v) => v.kind)).toEqual(["stock-held", "stock-not-conserved"]);
+  });
 });

@@ -119,7 +119,29 @@ describe("payment attempts end to end (issue 14)", () => {
     expect(ledger.find((l) => l.orderId === o.id)).toMatchObject({ captures: 1 });
   });
 
-  it.todo("cash on delivery refused at the door → cancellation and restock through the returns flow");
+  it("cash on delivery refused at the door → cancelled, nothing charged, restocked through the returns flow", async () => {
+    const o = await place("sim-dlv-refuse-1", 4);
+    placed.push(o);
+    await eventually(o.id, { status: "CANCELLED", paymentStatus: "NOT_STARTED", inventoryStatus: "RELEASED" });
+    expect((await outboxTypes(o.id)).map((r: { type: string }) => r.type)).toEqual([
+      "OrderCreated",
+      "OrderConfirmed",
+      "ReturnRequested",
+      "ReturnReceived",
+    ]);
+    // The inventory service restocked the parcel's units (its InventoryRestocked applied to the lines).
+    const lines = async () =>
+      (
+        await stack.pool.query(
+          "SELECT sum(quantity)::int AS ordered, sum(received_qty)::int AS received, sum(restocked_qty)::int AS restocked FROM order_items WHERE order_id = $1",
+          [o.id],
+        )
+      ).rows[0] as { ordered: number; received: number; restocked: number };
+    const { ordered } = await lines();
+    await expect.poll(lines, { timeout: 60_000, interval: 200 }).toEqual({ ordered, received: ordered, restocked: ordered });
+    const payments = (await (await fetch(`${stack.paymentUrl}/admin/ledger`)).json()) as { orderId: string }[];
+    expect(payments.find((p) => p.orderId === o.id)).toBeUndefined();
+  });
 
   it("the checker (money and stock against the simulators' ledgers) finds nothing wrong", async () => {
     await waitUntilQuiet(stack.pool);

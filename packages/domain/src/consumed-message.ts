@@ -54,6 +54,8 @@ export function toLifecycleEvent(e: ConsumedEvent, messageId = ""): LifecycleEve
       return { type: e.type, reason: e.payload.reason };
     case "PaymentSuccess":
       return e.payload.attempt === undefined ? { type: e.type } : { type: e.type, attempt: e.payload.attempt };
+    case "DeliveryRefused":
+      return { type: e.type, reason: e.payload.reason ?? "refused at the door" };
     case "PaymentFailed":
       return { type: e.type, reason: e.payload.reason, retryable: e.payload.retryable, attempt: e.payload.attempt };
     default:

@@ -403,6 +403,21 @@ describe("payment attempts: decision rows (docs/lifecycle.md)", () => {
     expect(w.facts.attempts).toMatchObject([{ number: 1, status: "ABANDONED" }]);
   });
 
+  it("cash on delivery refused at the door: cancelled without a charge; duplicates, delivered and prepaid orders are skipped", () => {
+    const cod: PaymentFacts = { method: "cod", attempts: [] };
+    const shipped: OrderState = { status: "SHIPPED", inventoryStatus: "RESERVED", paymentStatus: "NOT_STARTED", deliveryStatus: "SHIPPED" };
+    const refused = { type: "DeliveryRefused", reason: "refused" } as const;
+    const d = decide(shipped, refused, ctx, cod);
+    expect(d).toMatchObject({ kind: "apply", emit: null, followUps: [], next: { status: "CANCELLED", inventoryStatus: "RELEASED" } });
+    if (d.kind === "apply") expect(decide(d.next, refused, ctx, cod)).toMatchObject({ reason: "ALREADY_APPLIED" });
+    expect(decide({ ...shipped, status: "DELIVERED", deliveryStatus: "DELIVERED" }, refused, ctx, cod)).toMatchObject({
+      reason: "STALE_RESULT",
+    });
+    expect(decide({ ...shipped, paymentStatus: "SUCCEEDED" }, refused, ctx, { method: "card", attempts: [] })).toMatchObject({
+      reason: "ILLEGAL_TRANSITION",
+    });
+  });
+
   it("without the window configured a final decline cancels at once, as before issue 14", () => {
     const d = decide(
       { ...INITIAL_ORDER_STATE, inventoryStatus: "RESERVED", paymentStatus: "PENDING" },

@@ -30,6 +30,8 @@ const LEGAL_ORDER_MOVES = new Set([
   "CONFIRMED>SHIPPED",
   "CONFIRMED>CANCELLED",
   "SHIPPED>DELIVERED",
+  // Issue 14 extends DESIGN §3: a cash-on-delivery parcel refused at the door cancels a shipped order.
+  "SHIPPED>CANCELLED",
 ]);
 
 describe("order status transition table", () => {

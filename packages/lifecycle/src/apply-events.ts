@@ -39,6 +39,7 @@ import {
 } from "@orders/domain";
 import { type FollowUpRequest, insertFollowUps, type JobQueue } from "./follow-ups.ts";
 import { nextPayment, paymentEventPayload } from "./payment-facts.ts";
+import { returnRefusedParcel } from "./refused-delivery.ts";
 
 /** One event to apply to one order: a consumed record, a cancel request, a job's finding. */
 export interface IncomingEvent {
@@ -166,6 +167,23 @@ export async function applyEvents(client: PoolClient, events: readonly IncomingE
     const decided = decision.followUps.map((f) => (f.type === "RefundPayment" ? (refundFollowUps.shift() ?? f) : f));
     // A second capture's refund comes from the ledger alone (issue 14).
     if (decision.secondCapture) decided.push(...refundFollowUps);
+    // A refused cash-on-delivery parcel comes back through the returns flow (issue 14).
+    if (e.event.type === "DeliveryRefused") {
+      const back = returnRefusedParcel(order.adj, e.messageId, e.event.reason, policy, now);
+      order.adj = back.adj;
+      decided.push(...back.refunds);
+      for (const x of back.emit)
+        outbox.push({
+          id: uuidv7(),
+          aggregateType: ORDER_AGGREGATE,
+          aggregateId: order.id,
+          type: x.type,
+          payload: adjustmentPayload(order, x, now),
+          source: options.source,
+          time: now.toISOString(),
+          traceparent: e.traceparent ?? null,
+        });
+    }
     let emitted: string | null = null;
     if (decision.emit) {
       const refund = decision.followUps.some((f) => f.type === "RefundPayment");

@@ -162,4 +162,48 @@ describe("payment attempts through the one writer (issue 14)", () => {
     expect(await attempts(id)).toMatchObject([{ attempt: 1, method: "cod", status: "SUCCEEDED" }]);
     expect(await ledger(id)).toMatchObject([{ kind: "CAPTURE", amount: "30.00" }]);
   });
+
+  it("cash on delivery refused at the door: cancelled, nothing charged, the parcel restocked through the returns flow", async () => {
+    const id = await placeOrder("cod");
+    await apply(id, { type: "InventoryReserved" });
+    await apply(id, { type: "OrderShipped" });
+    recorder.jobs.length = 0;
+    expect(await apply(id, { type: "DeliveryRefused", reason: "refused at the door" })).toMatchObject({ kind: "applied", followUps: [] });
+    expect(recorder.jobs).toEqual([]);
+    expect(await order(id)).toMatchObject({ status: "CANCELLED", paymentStatus: "NOT_STARTED", inventoryStatus: "RELEASED" });
+    const events = await outboxTypes(id);
+    expect(events.map((r: { type: string }) => r.type)).toEqual(["OrderCreated", "OrderConfirmed", "ReturnRequested", "ReturnReceived"]);
+    const received = events[3]?.payload;
+    expect(received).toMatchObject({
+      restock: [{ productId: "abc", quantity: 2 }],
+      lines: [{ productId: "abc", received: 2, damaged: 0 }],
+    });
+    expect(received.restockId).toMatch(/^restock:/);
+    const lines = (
+      await db.pool.query(
+        `SELECT quantity, shipped_qty AS shipped, delivered_qty AS delivered, return_requested_qty AS requested, received_qty AS received
+           FROM order_items WHERE order_id = $1`,
+        [id],
+      )
+    ).rows;
+    expect(lines).toEqual([{ quantity: 2, shipped: 2, delivered: 2, requested: 2, received: 2 }]);
+    expect(await ledger(id)).toEqual([]);
+    // The same refusal again (a redelivery under another id) changes nothing.
+    expect(await apply(id, { type: "DeliveryRefused", reason: "refused at the door" })).toMatchObject({
+      kind: "skipped",
+      reason: "ALREADY_APPLIED",
+    });
+  });
+
+  it("a refused prepaid parcel is not cancelled by the refusal (a return for a human)", async () => {
+    const id = await placeOrder("card");
+    await apply(id, { type: "InventoryReserved" });
+    await apply(id, { type: "PaymentSuccess", attempt: 1 });
+    await apply(id, { type: "OrderShipped" });
+    expect(await apply(id, { type: "DeliveryRefused", reason: "refused" })).toMatchObject({
+      kind: "skipped",
+      reason: "ILLEGAL_TRANSITION",
+    });
+    expect(await order(id)).toMatchObject({ status: "SHIPPED" });
+  });
 });

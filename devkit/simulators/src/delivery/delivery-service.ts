@@ -11,7 +11,7 @@ export interface DeliveryOptions {
   readonly random?: () => number;
 }
 
-type Shipment = { state: "waiting" | "shipped" | "delivered" | "cancelled" | "held"; timer?: NodeJS.Timeout };
+type Shipment = { state: "waiting" | "shipped" | "delivered" | "cancelled" | "held"; refuse?: boolean; timer?: NodeJS.Timeout };
 
 export const DELIVERY_SOURCE = "/simulators/delivery";
 
@@ -23,7 +23,7 @@ export class DeliveryService {
   readonly #o: DeliveryOptions;
   readonly #random: () => number;
   readonly #shipments = new Map<string, Shipment>();
-  stats = { shipped: 0, delivered: 0, stopped: 0 };
+  stats = { shipped: 0, delivered: 0, stopped: 0, refused: 0 };
 
   constructor(options: DeliveryOptions) {
     this.#o = options;
@@ -50,10 +50,11 @@ export class DeliveryService {
     if (known) {
       // A redelivered OrderConfirmed: re-send what already happened, start nothing new.
       if (known.state === "shipped" || known.state === "delivered") this.#emitShipped(orderId);
-      if (known.state === "delivered") this.#emitDelivered(orderId);
+      if (known.state === "delivered") known.refuse ? this.#emitRefused(orderId) : this.#emitDelivered(orderId);
       return;
     }
-    const s: Shipment = { state: scenarioOf(userId) === "dlv-hold" ? "held" : "waiting" };
+    const scenario = scenarioOf(userId);
+    const s: Shipment = { state: scenario === "dlv-hold" ? "held" : "waiting", refuse: scenario === "dlv-refuse" };
     this.#shipments.set(orderId, s);
     if (s.state === "held") return;
     s.timer = setTimeout(
@@ -65,6 +66,12 @@ export class DeliveryService {
         s.timer = setTimeout(
           () => {
             s.state = "delivered";
+            // The customer refuses a parcel at the door (issue 14): it comes back instead.
+            if (s.refuse) {
+              this.stats.refused++;
+              this.#emitRefused(orderId);
+              return;
+            }
             this.stats.delivered++;
             this.#emitDelivered(orderId);
           },
@@ -92,6 +99,12 @@ export class DeliveryService {
 
   #emitDelivered(orderId: string): void {
     this.#o.emitter.emit(answerRecord(DELIVERY_SOURCE, "OrderDelivered", `dlv:${orderId}:delivered`, orderId, {}));
+  }
+
+  #emitRefused(orderId: string): void {
+    this.#o.emitter.emit(
+      answerRecord(DELIVERY_SOURCE, "DeliveryRefused", `dlv:${orderId}:refused`, orderId, { reason: "refused at the door" }),
+    );
   }
 
   stop(): void {

@@ -8,10 +8,29 @@
  *   sim-pay-retry…     attempt 1 fails retryably, attempt 2 succeeds
  *   sim-pay-card-decline…  card attempts are declined for good, other methods succeed (customer retry)
  *   sim-dlv-hold…      delivery never ships (the order stays CONFIRMED, e.g. to cancel it)
+ *   sim-dlv-refuse…    the parcel ships and is refused at the door (DeliveryRefused: cash on delivery)
  */
-export type Scenario = "inv-fail" | "inv-silent" | "pay-decline" | "pay-flaky" | "pay-retry" | "pay-card-decline" | "dlv-hold" | null;
+export type Scenario =
+  | "inv-fail"
+  | "inv-silent"
+  | "pay-decline"
+  | "pay-flaky"
+  | "pay-retry"
+  | "pay-card-decline"
+  | "dlv-hold"
+  | "dlv-refuse"
+  | null;
 
-const SCENARIOS = ["inv-fail", "inv-silent", "pay-decline", "pay-flaky", "pay-retry", "pay-card-decline", "dlv-hold"] as const;
+const SCENARIOS = [
+  "inv-fail",
+  "inv-silent",
+  "pay-decline",
+  "pay-flaky",
+  "pay-retry",
+  "pay-card-decline",
+  "dlv-hold",
+  "dlv-refuse",
+] as const;
 
 export function scenarioOf(userId: string | undefined): Scenario {
   if (!userId?.startsWith("sim-")) return null;

@@ -16,7 +16,8 @@ const FULFILMENT_ALLOWED: Readonly<Record<OrderStatus, readonly FulfilmentStatus
   CONFIRMED: ["OPEN", "PARTIALLY_CANCELLED"],
   SHIPPED: ["SHIPPED"],
   DELIVERED: ["DELIVERED", "RETURN_REQUESTED", "PARTIALLY_RETURNED", "RETURNED"],
-  CANCELLED: ["CANCELLED"],
+  // RETURNED: a refused cash-on-delivery parcel, back through the returns flow (issue 14).
+  CANCELLED: ["CANCELLED", "RETURNED"],
 };
 
 /** Payment statuses under which the ledger must hold a capture (and only those). */

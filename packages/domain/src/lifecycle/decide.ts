@@ -26,6 +26,8 @@ export type LifecycleEvent =
   | { readonly type: "PaymentRefunded" }
   | { readonly type: "OrderShipped" }
   | { readonly type: "OrderDelivered" }
+  /** The customer refused a cash-on-delivery parcel at the door (deliveries topic, issue 14). */
+  | { readonly type: "DeliveryRefused"; readonly reason: string }
   | { readonly type: "CancelRequested"; readonly reason: string }
   | { readonly type: "PendingTimeout" }
   /** The PaymentInitiator found the order cancelled and never sent this attempt's charge. */
@@ -336,6 +338,22 @@ function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: Decision
       }
       if (order.status !== "SHIPPED") return skip("ILLEGAL_TRANSITION", `OrderDelivered in ${order.status}`);
       return apply(d.set("deliveryStatus", "DELIVERED").set("status", "DELIVERED"), `delivered${cod}`, null, collect);
+    }
+
+    case "DeliveryRefused": {
+      if (order.status === "CANCELLED") return skip("ALREADY_APPLIED", "already cancelled");
+      if (order.deliveryStatus === "DELIVERED") return skip("STALE_RESULT", "already delivered");
+      if (order.status !== "CONFIRMED" && order.status !== "SHIPPED")
+        return skip("ILLEGAL_TRANSITION", `DeliveryRefused in ${order.status}`);
+      // Only cash on delivery can be refused: a prepaid parcel coming back is a return for a human.
+      if (facts?.method !== "cod" || order.paymentStatus !== "NOT_STARTED") {
+        return skip("ILLEGAL_TRANSITION", `a refused delivery of a ${facts?.method ?? "prepaid"} order (payment ${order.paymentStatus})`);
+      }
+      // Nothing was charged; the parcel's units come back through the returns flow (the writer
+      // records the return and its receipt, whose ReturnReceived restocks them), so the stock is
+      // given back by the restock, not by a release of the hold.
+      d.set("deliveryStatus", "SHIPPED").set("status", "CANCELLED").set("inventoryStatus", "RELEASED");
+      return apply(d, `delivery refused (${event.reason}): cancelled; the parcel comes back as a return`);
     }
 
     case "CancelRequested": {

@@ -7,7 +7,9 @@ import type { DeliveryStatus, InventoryStatus, OrderStatus, PaymentStatus } from
 export const ORDER_TRANSITIONS = {
   PENDING: ["CONFIRMED", "CANCELLED"],
   CONFIRMED: ["SHIPPED", "CANCELLED"],
-  SHIPPED: ["DELIVERED"],
+  // SHIPPED → CANCELLED: a cash-on-delivery parcel refused at the door (issue 14); its units come
+  // back through the returns flow.
+  SHIPPED: ["DELIVERED", "CANCELLED"],
   DELIVERED: [],
   CANCELLED: [],
 } as const satisfies Record<OrderStatus, readonly OrderStatus[]>;

@@ -105,6 +105,11 @@ export const InventoryRestockedSchema = v.looseObject({
 });
 export const OrderShippedSchema = v.looseObject({ ...envelope, trackingId: TextSchema });
 export const OrderDeliveredSchema = v.looseObject({ ...envelope });
+/** The customer refused a cash-on-delivery parcel (issue 14). */
+export const DeliveryRefusedSchema = v.looseObject({
+  ...envelope,
+  reason: v.optional(v.pipe(v.string(), storableText(), v.maxLength(1000))),
+});
 
 export const CONSUMED_EVENT_SCHEMAS = {
   InventoryReserved: InventoryReservedSchema,
@@ -116,6 +121,7 @@ export const CONSUMED_EVENT_SCHEMAS = {
   PaymentRefunded: PaymentRefundedSchema,
   OrderShipped: OrderShippedSchema,
   OrderDelivered: OrderDeliveredSchema,
+  DeliveryRefused: DeliveryRefusedSchema,
 } as const;
 
 export type ConsumedEventName = keyof typeof CONSUMED_EVENT_SCHEMAS;
