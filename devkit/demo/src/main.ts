@@ -13,6 +13,7 @@ import {
   progress,
   type ReturnKind,
   refundFigures,
+  refusedCodOrders,
   returnOrder,
   type Stack,
   type StackEnv,
@@ -111,8 +112,10 @@ try {
     count: Math.max(3, Math.round(args.orders / 200)),
     onPlaced: (o) => placed.push(o),
   });
+  // …and a couple of cash-on-delivery parcels are refused at the door (restocked through a return).
+  const refusedRun = refusedCodOrders({ apiUrl: s.apiUrl, jwtSecret: s.jwtSecret, count: 2 }).then((os) => placed.push(...os));
   let retriesDone = false;
-  void retryRun.then(() => {
+  void Promise.all([retryRun, refusedRun]).then(() => {
     retriesDone = true;
   });
 
@@ -217,7 +220,7 @@ try {
   );
   out(`payments captured        ${f.payments_captured ?? 0}   (refunded in full ${f.payments_refunded ?? 0})`);
   out(
-    `payment attempts         customer retries ${pay.customerAttempts} (accepted ${retries.filter((r) => r === 202).length}, paid ${pay.paidAfterRetry}); windows expired → cancelled ${pay.windowsExpired}; cash on delivery captured ${pay.codCaptured}; second captures refunded ${pay.secondCaptures}`,
+    `payment attempts         customer retries ${pay.customerAttempts} (accepted ${retries.filter((r) => r === 202).length}, paid ${pay.paidAfterRetry}); windows expired → cancelled ${pay.windowsExpired}; cash on delivery captured ${pay.codCaptured}; COD refused at the door ${pay.refusedParcels}; second captures refunded ${pay.secondCaptures}`,
   );
   out(`end-to-end throughput    ${(args.orders / seconds).toFixed(1)} orders/s`);
   out(`checker                  ${report.ok ? "PASSED: nothing lost, nothing applied twice, money and stock conserved" : "FAILED"}`);

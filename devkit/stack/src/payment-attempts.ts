@@ -71,6 +71,17 @@ export async function customerRetries(options: {
   return { placed, retries };
 }
 
+/** Places `count` cash-on-delivery orders whose parcel the delivery simulator has refused at the door (`sim-dlv-refuse…`). */
+export async function refusedCodOrders(options: { apiUrl: string; jwtSecret: string; count: number }): Promise<PlacedOrder[]> {
+  return Promise.all(
+    Array.from({ length: options.count }, (_, k) => {
+      const userId = `sim-dlv-refuse-demo-${k}`;
+      // i = 4 mod 5: the load generator's cash-on-delivery orders.
+      return placeOrder(options.apiUrl, hs256Token(options.jwtSecret, userId), userId, 5 * k + 4, ["abc", "sku-1", "sku-2"]);
+    }),
+  );
+}
+
 export interface PaymentAttemptFigures {
   /** Attempts the customers started after a decline. */
   readonly customerAttempts: number;
@@ -82,11 +93,13 @@ export interface PaymentAttemptFigures {
   readonly codCaptured: number;
   /** Captures refunded because another attempt of the order had captured first. */
   readonly secondCaptures: number;
+  /** Cash-on-delivery parcels refused at the door (cancelled after shipping, restocked through a return). */
+  readonly refusedParcels: number;
 }
 
 /** What happened to the payment attempts of `ids` (read from the orders, 10 at a time). */
 export async function paymentAttemptFigures(pool: Pool, ids: readonly string[]): Promise<PaymentAttemptFigures> {
-  const f = { customerAttempts: 0, paidAfterRetry: 0, windowsExpired: 0, codCaptured: 0, secondCaptures: 0 };
+  const f = { customerAttempts: 0, paidAfterRetry: 0, windowsExpired: 0, codCaptured: 0, secondCaptures: 0, refusedParcels: 0 };
   for (let i = 0; i < ids.length; i += 10) {
     const details = await Promise.all(ids.slice(i, i + 10).map((id) => getOrderDetail(pool, id)));
     for (const d of details) {
@@ -97,6 +110,7 @@ export async function paymentAttemptFigures(pool: Pool, ids: readonly string[]):
       if (d.timeline.some((t) => t.reason === "no successful payment attempt before the window closed")) f.windowsExpired++;
       if (d.paymentMethod === "cod" && d.status === "DELIVERED" && d.paymentStatus === "SUCCEEDED") f.codCaptured++;
       f.secondCaptures += attempts.filter((a) => a.status === "REFUNDED").length;
+      if (d.status === "CANCELLED" && d.deliveryStatus === "SHIPPED") f.refusedParcels++;
     }
   }
   return f;
