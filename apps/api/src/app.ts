@@ -1,6 +1,6 @@
 import type { Pool } from "@orders/db";
 import { DEFAULT_REFUND_POLICY, type RefundPolicy } from "@orders/domain";
-import type { JobQueue } from "@orders/lifecycle";
+import { type JobQueue, jobsInActiveTrace } from "@orders/lifecycle";
 import type { Logger } from "@orders/runtime";
 import { Hono } from "hono";
 import type { Registry } from "prom-client";
@@ -69,6 +69,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
   const app = new Hono<AppEnv>();
   const openapi = JSON.stringify(buildOpenApiDocument());
 
+  // Jobs a request queues (a cancel's refund, a payment retry) carry the request's trace.
+  const jobs = jobsInActiveTrace(deps.jobs ?? noJobs);
   app.use("*", observe(metrics, deps.logger));
   app.use("*", closeIfBodyUnread());
   installEdge(app, { ...(deps.cors ? { cors: deps.cors } : {}), ...(deps.rateLimiters ? { rateLimiters: deps.rateLimiters } : {}) });
@@ -97,7 +99,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
       idempotency: deps.idempotency,
       logger: deps.logger,
       ceSource: deps.ceSource ?? "/order-service/api",
-      jobs: deps.jobs ?? noJobs,
+      jobs,
       refundPolicy: deps.refundPolicy ?? DEFAULT_REFUND_POLICY,
       metrics,
       bodyLimitBytes: deps.bodyLimitBytes ?? 65_536,
@@ -108,7 +110,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     paymentAttemptRoutes({
       pool: deps.pool,
       ceSource: deps.ceSource ?? "/order-service/api",
-      jobs: deps.jobs ?? noJobs,
+      jobs,
       idempotency: deps.idempotency,
       logger: deps.logger,
       maxCustomerAttempts: deps.maxCustomerPaymentAttempts ?? 3,

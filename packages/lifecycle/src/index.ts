@@ -1,6 +1,7 @@
 export * from "./apply-events.ts";
 export * from "./consumer/chunk-handler.ts";
 export * from "./consumer/metrics.ts";
+export * from "./consumer/traced-jobs.ts";
 export * from "./follow-ups.ts";
 export * from "./jobs/boss.ts";
 export * from "./jobs/metrics.ts";

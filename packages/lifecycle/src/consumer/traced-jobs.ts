@@ -1,3 +1,4 @@
+import { traceparentOf } from "@orders/runtime";
 import type { JobQueue } from "../follow-ups.ts";
 
 /**
@@ -13,6 +14,23 @@ export function tracedJobQueue(jobs: JobQueue, traceByMessage: ReadonlyMap<strin
       const traceparent = typeof causedBy === "string" ? traceByMessage.get(causedBy) : undefined;
       return traceparent ? { ...job, data: { ...job.data, traceparent } } : job;
     });
+    return (jobs.insert as (q: string, l: object[], o?: object) => Promise<unknown>)(queue, traced, options);
+  }) as JobQueue["insert"];
+  return { insert };
+}
+
+/**
+ * A job queue that stamps each job lacking one with the active trace context (an API request's
+ * span: a cancel's refund job, a customer's payment retry), so its worker continues that trace.
+ */
+export function jobsInActiveTrace(jobs: JobQueue): JobQueue {
+  const insert = (async (queue: string, list: { data?: object }[], options?: object) => {
+    const traceparent = traceparentOf();
+    const traced = traceparent
+      ? list.map((job) =>
+          (job.data as { traceparent?: unknown } | undefined)?.traceparent ? job : { ...job, data: { ...job.data, traceparent } },
+        )
+      : list;
     return (jobs.insert as (q: string, l: object[], o?: object) => Promise<unknown>)(queue, traced, options);
   }) as JobQueue["insert"];
   return { insert };
