@@ -389,7 +389,7 @@ describe("payment attempts: decision rows (docs/lifecycle.md)", () => {
     expect(w.state).toMatchObject({ status: "CONFIRMED", paymentStatus: "NOT_STARTED" });
     expect(decide(w.state, { type: "CancelRequested", reason: "probe" }, ctx, w.facts)).toMatchObject({ followUps: [] });
     w.apply({ type: "OrderShipped" });
-    expect(w.apply({ type: "OrderDelivered" })).toMatchObject({ followUps: [{ type: "InitiatePayment", attempt: 1 }] });
+    expect(w.apply({ type: "OrderDelivered" })).toMatchObject({ followUps: [{ type: "InitiatePayment", attempt: 1, collect: true }] });
     expect(w.state).toMatchObject({ status: "DELIVERED", paymentStatus: "PENDING" });
     w.apply({ type: "PaymentSuccess", attempt: 1 });
     expect(w.state).toMatchObject({ status: "DELIVERED", paymentStatus: "SUCCEEDED" });

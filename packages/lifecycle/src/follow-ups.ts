@@ -9,6 +9,8 @@ export const QUEUES = {
   pendingDeadline: "pending-deadline",
   reconcilePayments: "payment-reconcile",
   paymentActionExpiry: "payment-action-expiry",
+  /** Cash on delivery captured after delivery (issue 14): the PaymentInitiator with a refund's patience. */
+  collectPayment: "payment-collect",
   processedMessagesRetention: "processed-messages-retention",
 } as const;
 
@@ -37,7 +39,7 @@ export function jobFor(
   switch (followUp.type) {
     case "InitiatePayment":
       return {
-        queue: QUEUES.initiatePayment,
+        queue: followUp.collect ? QUEUES.collectPayment : QUEUES.initiatePayment,
         data: followUp.method
           ? { orderId, attempt: followUp.attempt, causedBy, method: followUp.method }
           : { orderId, attempt: followUp.attempt, causedBy },

@@ -1,8 +1,17 @@
 import { withTransaction } from "@orders/db";
 import { type LifecycleEvent, parseMoney, uuidv7 } from "@orders/domain";
+import { createLogger } from "@orders/runtime";
 import { placeOrder as place, recordingJobQueue, useFreshDatabase } from "@orders/testkit";
 import { describe, expect, it } from "vitest";
-import { type ApplyOptions, applyEvents, QUEUES, sweepPaymentActionExpiry, sweepPendingDeadline } from "../src/index.ts";
+import {
+  type ApplyOptions,
+  applyEvents,
+  type PaymentClient,
+  QUEUES,
+  reconcilePayments,
+  sweepPaymentActionExpiry,
+  sweepPendingDeadline,
+} from "../src/index.ts";
 
 /* Issue 14 through the one writer on a real database: attempts, the action-required window, second captures. */
 
@@ -155,12 +164,32 @@ describe("payment attempts through the one writer (issue 14)", () => {
     expect(await apply(id, { type: "InventoryReserved" })).toMatchObject({ kind: "applied", emitted: "OrderConfirmed", followUps: [] });
     await apply(id, { type: "OrderShipped" });
     await apply(id, { type: "OrderDelivered" });
-    expect(recorder.jobs).toMatchObject([{ queue: QUEUES.initiatePayment, data: { orderId: id, attempt: 1 } }]);
+    expect(recorder.jobs).toMatchObject([{ queue: QUEUES.collectPayment, data: { orderId: id, attempt: 1 } }]);
     expect(await order(id)).toMatchObject({ status: "DELIVERED", paymentStatus: "PENDING" });
     await apply(id, { type: "PaymentSuccess", attempt: 1 });
     expect(await order(id)).toMatchObject({ status: "DELIVERED", paymentStatus: "SUCCEEDED" });
     expect(await attempts(id)).toMatchObject([{ attempt: 1, method: "cod", status: "SUCCEEDED" }]);
     expect(await ledger(id)).toMatchObject([{ kind: "CAPTURE", amount: "30.00" }]);
+  });
+
+  it("reconciliation records a cash-on-delivery capture whose answer was lost", async () => {
+    const id = await placeOrder("cod");
+    const past = new Date(Date.now() - 10 * 60_000);
+    await apply(id, { type: "InventoryReserved" }, past);
+    await apply(id, { type: "OrderDelivered" }, past);
+    await db.pool.query("UPDATE orders SET updated_at = $2 WHERE id = $1", [id, past]);
+    const payments: PaymentClient = {
+      charge: async () => ({ paymentId: "p" }),
+      refund: async () => ({ refundId: "r" }),
+      lookup: async (orderId) => (orderId === id ? { attempts: [1], captured: true, refunded: false } : null),
+    };
+    const report = await reconcilePayments(
+      { pool: db.pool, payments, logger: createLogger({ service: "attempts-test", level: "silent" }), apply: options() },
+      { minAgeMs: 60_000, pendingBoundMs: 60_000, lookbackMs: 3_600_000 },
+    );
+    expect(report.findings.find((f) => f.orderId === id)).toMatchObject({ mismatch: "CAPTURE_NOT_RECORDED", result: "repaired" });
+    expect(await order(id)).toMatchObject({ status: "DELIVERED", paymentStatus: "SUCCEEDED" });
+    expect(await attempts(id)).toMatchObject([{ attempt: 1, method: "cod", status: "SUCCEEDED" }]);
   });
 
   it("cash on delivery refused at the door: cancelled, nothing charged, the parcel restocked through the returns flow", async () => {

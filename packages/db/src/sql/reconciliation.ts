@@ -14,7 +14,9 @@ import type { Query } from "./query.ts";
  * matches the partial index `orders_payment_reconcile_idx` (migration 0050).
  * - CANCELLED with payment PENDING (nobody will send its charge) or SUCCEEDED (refund outstanding);
  * - CANCELLED with payment FAILED never confirmed by the service (changed within the lookback);
- * - PENDING with payment PENDING (its result may be lost; a capture confirms it).
+ * - PENDING with payment PENDING (its result may be lost; a capture confirms it);
+ * - DELIVERED with payment PENDING: cash on delivery whose capture's result may be lost (issue 14,
+ *   migration 0091 widens the index).
  * Only orders unchanged since `changedBefore`: a result in flight settles younger ones by itself.
  */
 export const selectPaymentReconcileCandidates = (changedBefore: Date, changedAfter: Date, limit: number): Query => ({
@@ -24,10 +26,11 @@ export const selectPaymentReconcileCandidates = (changedBefore: Date, changedAft
            FROM orders
           WHERE ((status = 'CANCELLED' AND payment_status IN ('PENDING', 'SUCCEEDED'))
               OR (status = 'CANCELLED' AND payment_status = 'FAILED' AND payment_checked_at IS NULL AND updated_at > $2)
-              OR (status = 'PENDING' AND payment_status = 'PENDING'))
+              OR (status = 'PENDING' AND payment_status = 'PENDING')
+              OR (status = 'DELIVERED' AND payment_status = 'PENDING'))
             AND updated_at < $1
           ORDER BY CASE WHEN status = 'CANCELLED' AND payment_status IN ('PENDING', 'SUCCEEDED') THEN 0
-                        WHEN status = 'PENDING' THEN 1
+                        WHEN status IN ('PENDING', 'DELIVERED') THEN 1
                         ELSE 2 END,
                    updated_at
           LIMIT $3`,

@@ -42,7 +42,16 @@ export type LifecycleEventType = LifecycleEvent["type"];
 /** Work the caller must start in the same transaction (pg-boss jobs). */
 export type FollowUp =
   /** `method`: the attempt's, when not the order's (a customer retry with another method, and its automatic retries). */
-  | { readonly type: "InitiatePayment"; readonly attempt: number; readonly method?: PaymentMethod }
+  | {
+      readonly type: "InitiatePayment";
+      readonly attempt: number;
+      readonly method?: PaymentMethod;
+      /**
+       * Cash on delivery collected (issue 14): nothing else would ever start this capture again (no
+       * deadline, no cancellation), so its job retries through outages as long as a refund's does.
+       */
+      readonly collect?: true;
+    }
   /**
    * `refundId`/`amount` come from the money ledger (issue 13): the writer fills them in; without
    * them the job refunds the whole capture under `refund:<order id>` (jobs queued before).
@@ -323,7 +332,7 @@ function decideUnchecked(order: OrderState, event: LifecycleEvent, ctx: Decision
       // Cash on delivery: the courier collected the money; the payment service captures it now.
       const collect: FollowUp[] =
         facts?.method === "cod" && order.paymentStatus === "NOT_STARTED" && (order.status === "CONFIRMED" || order.status === "SHIPPED")
-          ? [{ type: "InitiatePayment", attempt: 1 }]
+          ? [{ type: "InitiatePayment", attempt: 1, collect: true }]
           : [];
       if (collect.length > 0) d.set("paymentStatus", "PENDING");
       const cod = collect.length > 0 ? "; cash on delivery to capture" : "";

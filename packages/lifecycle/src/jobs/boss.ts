@@ -39,6 +39,8 @@ export function sagaQueues(options: Pick<SagaBossOptions, "retryLimit" | "retryD
     // ~3 h in all) instead of giving up after a minute of an open breaker. Reconciliation asks
     // again beyond that (REFUND_OUTSTANDING).
     { name: QUEUES.refundPayment, options: { ...retry, retryLimit: Math.max(retry.retryLimit, 40), retryDelayMax: 300 } },
+    // Collecting cash on delivery is money owed to us with nothing else to start it again (issue 14).
+    { name: QUEUES.collectPayment, options: { ...retry, retryLimit: Math.max(retry.retryLimit, 40), retryDelayMax: 300 } },
     // One run of each chore at a time is enough; a missed one is made up by the next. A singleton
     // queue is blocked while its job is active, so a worker killed or frozen mid-run must not hold
     // it for pg-boss' default 15 minutes (the 10 000-order soak: orders left PENDING past the

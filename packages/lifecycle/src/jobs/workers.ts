@@ -70,6 +70,13 @@ export async function startSagaWorkers(boss: PgBoss, options: SagaWorkerOptions)
       );
     },
   );
+  await boss.work<InitiatePaymentJob, void, typeof initiateWork>(
+    QUEUES.collectPayment,
+    initiateWork,
+    async (jobs: JobWithMetadata<InitiatePaymentJob>[]) => {
+      await Promise.all(jobs.map((j) => timed(QUEUES.collectPayment, () => initiatePayment(deps, j.data, { previousRuns: j.retryCount }))));
+    },
+  );
   await boss.work<RefundPaymentJob>(QUEUES.refundPayment, work, async (jobs: Job<RefundPaymentJob>[]) => {
     await Promise.all(
       jobs.map((j) => inJobSpan(QUEUES.refundPayment, j.data, () => timed(QUEUES.refundPayment, () => refundPayment(deps, j.data)))),
@@ -134,6 +141,7 @@ export async function startSagaWorkers(boss: PgBoss, options: SagaWorkerOptions)
   return async () => {
     await boss.offWork(QUEUES.initiatePayment, { wait: true });
     await boss.offWork(QUEUES.refundPayment, { wait: true });
+    await boss.offWork(QUEUES.collectPayment, { wait: true });
     stopDeadlineTicker();
     await boss.offWork(QUEUES.pendingDeadline, { wait: true });
     stopExpiryTicker();
