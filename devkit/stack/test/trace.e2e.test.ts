@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { getOrderDetail } from "@orders/db";
 import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -143,5 +144,21 @@ describe("one trace from POST /api/orders to the delivery", () => {
     expectParent(deliverySim, confirmed);
     expectParent(consumed("OrderShipped"), deliverySim);
     expectParent(consumed("OrderDelivered"), deliverySim);
+
+    // 6. The logs carry the same trace: the API's request line names the trace and its span.
+    const apiLog = await readFile(stack.processes.get("api")?.logFile ?? "", "utf8");
+    const requestLine = apiLog
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === "request" && l.trace_id === traceId);
+    expect(requestLine).toMatchObject({
+      level: "info",
+      service: "api",
+      method: "POST",
+      route: "/api/orders",
+      status: 201,
+      span_id: request?.spanId,
+    });
   });
 });
