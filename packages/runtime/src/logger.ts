@@ -6,7 +6,7 @@
  * they appear) so that code never depends on pino itself.
  */
 import { pino } from "pino";
-import { activeTraceFields } from "./tracing.ts";
+import { activeTraceFields } from "./trace-fields.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

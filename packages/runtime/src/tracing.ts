@@ -8,6 +8,8 @@ import {
   type Attributes,
   type Context,
   context,
+  DiagLogLevel,
+  diag,
   type Link,
   propagation,
   ROOT_CONTEXT,
@@ -22,7 +24,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { registerInstrumentations } from "@opentelemetry/instrumentation";
 import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
-import { detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
+import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -34,8 +36,10 @@ import {
   TraceIdRatioBasedSampler,
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
+import { createLogger } from "./logger.ts";
 
 export { type Context, type Span, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+export { activeTraceFields } from "./trace-fields.ts";
 
 /** A carrier of W3C trace context: HTTP headers, Kafka record headers, pg-boss job data. */
 export type TraceCarrier = Readonly<Record<string, string | null | undefined>>;
@@ -53,6 +57,8 @@ export interface TracingOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Tests: export here (synchronously, span by span) instead of OTLP. */
   readonly exporter?: SpanExporter;
+  /** Where the SDK's own warnings go (default: stdout as log lines of `service`). */
+  readonly write?: (line: string) => void;
 }
 
 let contextReady = false;
@@ -80,6 +86,10 @@ export const TRACING_ENV_VARS = [
   "OTEL_RESOURCE_ATTRIBUTES",
   "OTEL_TRACES_SAMPLER",
   "OTEL_TRACES_SAMPLER_ARG",
+  "OTEL_BSP_SCHEDULE_DELAY",
+  "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+  "OTEL_BSP_MAX_QUEUE_SIZE",
+  "OTEL_BSP_EXPORT_TIMEOUT",
 ] as const;
 
 /** Exporting is on when OTEL_TRACES_EXPORTER=otlp or an OTLP endpoint is set, and not disabled. */
@@ -105,6 +115,57 @@ export function samplerFromEnv(env: Readonly<Record<string, string | undefined>>
   return name.startsWith("parentbased_") ? new ParentBasedSampler({ root: root(name) }) : root(name);
 }
 
+/** The traces URL from `env` (the exporter itself would read process.env only); headers, timeout and compression it reads itself. */
+const otlpUrl = (env: Readonly<Record<string, string | undefined>>): { url?: string } => {
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  if (traces) return { url: traces };
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  return base ? { url: `${base.replace(/\/+$/, "")}/v1/traces` } : {};
+};
+
+/** OTEL_BSP_* (SDK 3 no longer reads them): delay between exports, batch and queue sizes, export timeout. */
+const batchOptions = (env: Readonly<Record<string, string | undefined>>) => {
+  const int = (name: string) => {
+    const n = Number(env[name]);
+    return env[name]?.trim() && Number.isInteger(n) && n > 0 ? n : undefined;
+  };
+  const out: { scheduledDelayMillis?: number; maxExportBatchSize?: number; maxQueueSize?: number; exportTimeoutMillis?: number } = {};
+  const delay = int("OTEL_BSP_SCHEDULE_DELAY");
+  const batch = int("OTEL_BSP_MAX_EXPORT_BATCH_SIZE");
+  const queue = int("OTEL_BSP_MAX_QUEUE_SIZE");
+  const timeout = int("OTEL_BSP_EXPORT_TIMEOUT");
+  if (delay) out.scheduledDelayMillis = delay;
+  if (batch) out.maxExportBatchSize = batch;
+  if (queue) out.maxQueueSize = queue;
+  if (timeout) out.exportTimeoutMillis = timeout;
+  return out;
+};
+
+/** OTEL_RESOURCE_ATTRIBUTES (`key=value,…`, values percent-encoded) from `env`. */
+const resourceAttributes = (env: Readonly<Record<string, string | undefined>>): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const pair of (env.OTEL_RESOURCE_ATTRIBUTES ?? "").split(",")) {
+    const at = pair.indexOf("=");
+    if (at <= 0) continue;
+    try {
+      out[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+    } catch {
+      // A malformed pair is skipped, as the specification asks.
+    }
+  }
+  return out;
+};
+
+const parseJsonObject = (text: string): Record<string, unknown> | null => {
+  if (!text.startsWith("{")) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === "object" ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+};
+
 let active: Tracing | null = null;
 
 /**
@@ -121,16 +182,40 @@ export function startTracing(options: TracingOptions): Tracing {
   }
   const processor = options.exporter
     ? new SimpleSpanProcessor({ exporter: options.exporter })
-    : new BatchSpanProcessor({ exporter: new OTLPTraceExporter() });
+    : new BatchSpanProcessor({ exporter: new OTLPTraceExporter(otlpUrl(env)), ...batchOptions(env) });
   const provider = new TracerProvider({
-    // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (envDetector) win over the built-in name.
-    resource: resourceFromAttributes({ "service.name": env.OTEL_SERVICE_NAME?.trim() || options.service }).merge(
-      detectResources({ detectors: [envDetector] }),
-    ),
+    // OTEL_SERVICE_NAME wins over OTEL_RESOURCE_ATTRIBUTES' service.name, which wins over the built-in name.
+    resource: resourceFromAttributes({
+      "service.name": options.service,
+      ...resourceAttributes(env),
+      ...(env.OTEL_SERVICE_NAME?.trim() ? { "service.name": env.OTEL_SERVICE_NAME.trim() } : {}),
+    }),
     sampler: samplerFromEnv(env),
     spanProcessors: [processor],
   });
   trace.setGlobalTracerProvider(provider);
+  // The SDK's own warnings and errors (an export the collector refused or never answered) become
+  // log lines of this process, so missing traces show up in the logs.
+  const sdkLog = createLogger({ service: options.service, level: "warn", ...(options.write ? { write: options.write } : {}) }).child({
+    component: "opentelemetry",
+  });
+  const detail = (args: unknown[]) =>
+    args.length === 0 ? undefined : { detail: args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ") };
+  diag.setLogger(
+    {
+      error: (msg, ...args) => {
+        // The SDK's error handler passes exceptions as JSON text: log their message, keep the rest as `err`.
+        const parsed = parseJsonObject(msg);
+        if (parsed && typeof parsed.message === "string") sdkLog.error(parsed.message, { err: parsed, ...detail(args) });
+        else sdkLog.error(msg, detail(args));
+      },
+      warn: (msg, ...args) => sdkLog.warn(msg, detail(args)),
+      info: () => {},
+      debug: () => {},
+      verbose: () => {},
+    },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
   // Outgoing fetch (inventory check, payment calls) gets a client span and a traceparent header;
   // pg queries get spans where the pg module is patched (see docs/operations.md).
   const unregister = registerInstrumentations({
@@ -166,14 +251,6 @@ export function contextFrom(carrier: TraceCarrier | null | undefined): Context {
     get: (c, key) => c[key] ?? undefined,
     keys: (c) => Object.keys(c),
   });
-}
-
-/** `trace_id`/`span_id` of the active span, for log lines; empty when there is none. */
-export function activeTraceFields(): { trace_id?: string; span_id?: string } {
-  const span = trace.getSpan(context.active());
-  const sc = span?.spanContext();
-  if (!sc || !trace.isSpanContextValid(sc)) return {};
-  return { trace_id: sc.traceId, span_id: sc.spanId };
 }
 
 export interface SpanOptions {
