@@ -4,79 +4,20 @@
  * process (1, then 2 instances, each on a fresh database and topics) and measures applied
  * events/s, verifies exactly-once effects afterwards, and records the consumer's peak RSS.
  */
-import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { createPool, migrate, type Pool } from "@orders/db";
-import { uuidv7 } from "@orders/domain";
-import {
-  createIdempotentProducer,
-  createKafka,
-  ensureTopics,
-  type Kafka,
-  type OutgoingRecord,
-  orderResultRecord,
-  projectTopics,
-  sendRecords,
-} from "@orders/kafka";
+import { createPool, migrate } from "@orders/db";
+import { createKafka, ensureTopics, projectTopics } from "@orders/kafka";
 import { startKafka } from "@orders/local-kafka";
 import { startLocalPostgres } from "@orders/local-postgres";
 import { ManagedProcess } from "@orders/stack";
 import pg from "pg";
+import { insertOrders, peakRss, prefill } from "./lib.ts";
 
 const { values } = parseArgs({ options: { events: { type: "string", default: "100000" }, partitions: { type: "string", default: "6" } } });
 const EVENTS = Number(values.events);
 const PARTITIONS = Number(values.partitions);
 const ORDERS = Math.ceil(EVENTS / 2);
 const out = (s: string) => process.stdout.write(`${s}\n`);
-
-async function insertOrders(pool: Pool, n: number): Promise<string[]> {
-  const ids = Array.from({ length: n }, () => uuidv7());
-  for (let i = 0; i < n; i += 10_000) {
-    const chunk = ids.slice(i, i + 10_000);
-    await pool.query(
-      `INSERT INTO orders (id, user_id, total_amount, currency, shipping_address, payment_method)
-       SELECT id, 'bench-' || (n % 1000), 100.00, 'INR', 'Bhubaneswar', 'card' FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n)`,
-      [chunk],
-    );
-    await pool.query(
-      `INSERT INTO order_status_history (order_id, status, reason, caused_by) SELECT id, 'PENDING', 'order placed', 'bench' FROM unnest($1::uuid[]) AS t(id)`,
-      [chunk],
-    );
-  }
-  return ids;
-}
-
-const record = (type: string, id: string, orderId: string, data: Record<string, unknown>): OutgoingRecord =>
-  orderResultRecord("/bench", type, id, orderId, data);
-
-async function prefill(
-  kafka: Kafka,
-  topics: { inventory: string; payments: string },
-  ids: string[],
-): Promise<{ records: number; distinct: number }> {
-  const producer = createIdempotentProducer(kafka, { maxInFlightRequests: 5 });
-  await producer.connect();
-  const withDuplicates = (list: OutgoingRecord[]) => {
-    const dup = list.filter((_, i) => i % 10 === 0); // 10 % duplicates, re-sent later in the stream
-    return [...list.slice(0, Math.floor(list.length / 2)), ...dup, ...list.slice(Math.floor(list.length / 2))];
-  };
-  const inv = withDuplicates(ids.map((id) => record("InventoryReserved", `inv:${id}`, id, {})));
-  const pay = withDuplicates(ids.map((id) => record("PaymentSuccess", `pay:${id}`, id, { paymentId: `p_${id}`, amount: "100.00" })));
-  for (const [topic, list] of [
-    [topics.inventory, inv],
-    [topics.payments, pay],
-  ] as const) {
-    for (let i = 0; i < list.length; i += 5_000) await sendRecords(producer, topic, list.slice(i, i + 5_000));
-  }
-  await producer.disconnect();
-  return { records: inv.length + pay.length, distinct: ids.length * 2 };
-}
-
-async function peakRss(pid: number | undefined): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
-  const m = /VmHWM:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
 
 async function runOnce(serverUrl: string, brokers: string[], instances: number) {
   const dbName = `bench_consumer_${instances}_${Date.now()}`;
