@@ -45,4 +45,5 @@ RUN test -f "${APP_DIR}/${APP_MAIN}"
 USER node
 WORKDIR /app/${APP_DIR}
 STOPSIGNAL SIGTERM
-CMD ["sh", "-c", "exec node \"$APP_MAIN\""]
+# An app's V8 flags (heap bounds, issue 17) come from its node-options file, as in the tests.
+CMD ["sh", "-c", "exec node $(cat node-options 2>/dev/null) \"$APP_MAIN\""]

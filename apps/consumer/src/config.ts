@@ -32,6 +32,9 @@ export const ConsumerEnvSchema = v.object({
   CONSUMER_HEALTH_MAX_LAG_RECORDS: env.int(10_000, 1, 1_000_000_000),
   CONSUMER_CHUNK_SIZE: env.int(200, 1, 5_000),
   CONSUMER_PARTITIONS_CONCURRENTLY: env.int(3, 1, 64),
+  // Fetch bounds (issue 17): what a fetch may bring into the heap, per partition and in all.
+  CONSUMER_FETCH_MAX_PARTITION_BYTES: env.int(262_144, 1_024, 104_857_600),
+  CONSUMER_FETCH_MAX_BYTES: env.int(2_097_152, 1_024, 1_073_741_824),
   DATABASE_POOL_MAX: env.int(8, 1, 200),
   // No network call inside the consumer's transactions: 15 s idle in one is a stuck process.
   ...databaseSessionEnv({ statementMs: 30_000, lockMs: 10_000, idleInTransactionMs: 15_000 }),
@@ -76,6 +79,9 @@ export interface ConsumerConfig {
   readonly cronCheckSeconds?: number;
   readonly chunkSize: number;
   readonly partitionsConcurrently: number;
+  /** Fetch bounds (bytes per partition, per fetch response); the kafka package's defaults when absent. */
+  readonly fetchMaxPartitionBytes?: number;
+  readonly fetchMaxBytes?: number;
   readonly poolMax: number;
   /** Bounds of every pooled session (statement, lock, idle in transaction); pg-boss gets the last. */
   readonly sessionTimeouts?: SessionTimeouts;
@@ -111,6 +117,8 @@ export const toConsumerConfig = (e: ConsumerEnv): ConsumerConfig => ({
   cronCheckSeconds: e.CRON_CHECK_SECONDS,
   chunkSize: e.CONSUMER_CHUNK_SIZE,
   partitionsConcurrently: e.CONSUMER_PARTITIONS_CONCURRENTLY,
+  fetchMaxPartitionBytes: e.CONSUMER_FETCH_MAX_PARTITION_BYTES,
+  fetchMaxBytes: e.CONSUMER_FETCH_MAX_BYTES,
   poolMax: e.DATABASE_POOL_MAX,
   sessionTimeouts: {
     statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,

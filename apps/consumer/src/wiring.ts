@@ -116,6 +116,8 @@ export async function startConsumer(config: ConsumerConfig, logger: Logger): Pro
       topics: [config.topics.inventory, config.topics.payments, config.topics.deliveries],
       chunkSize: config.chunkSize,
       partitionsConcurrently: config.partitionsConcurrently,
+      ...(config.fetchMaxPartitionBytes ? { maxBytesPerPartition: config.fetchMaxPartitionBytes } : {}),
+      ...(config.fetchMaxBytes ? { maxBytes: config.fetchMaxBytes } : {}),
       handle: lifecycleChunkHandler({
         pool,
         apply,

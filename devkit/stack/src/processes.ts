@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, existsSync, readFileSync, type WriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isListeningAnnouncement } from "@orders/runtime";
@@ -17,6 +17,17 @@ export interface ServiceSpec {
    * time — another process could take it before the service binds it.
    */
   readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * The V8 flags an app is started with everywhere (its `node-options` file beside `src/`, e.g.
+ * apps/relay/node-options: the heap bounds of issue 17): the image's CMD reads the same file,
+ * so tests, the demo and the benchmarks run the apps under the limits production has.
+ */
+export function nodeOptionsOf(script: string): string[] {
+  const file = join(REPO_ROOT, script.replace(/\/src\/[^/]+$/, ""), "node-options");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8").split(/\s+/).filter(Boolean);
 }
 
 /**
@@ -84,7 +95,7 @@ export class ManagedProcess {
     this.#url = null;
     this.#stopping = false;
     this.#paused = false;
-    const child = spawn(process.execPath, [this.spec.script], {
+    const child = spawn(process.execPath, [...nodeOptionsOf(this.spec.script), this.spec.script], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...this.spec.env },
       stdio: ["ignore", "pipe", "pipe", "ipc"],

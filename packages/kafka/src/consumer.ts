@@ -58,6 +58,13 @@ export interface BatchConsumerOptions {
   readonly chunkSize?: number;
   /** Partitions handled at once by this instance. */
   readonly partitionsConcurrently?: number;
+  /**
+   * Fetch bounds (issue 17, memory): bytes per partition and per fetch response. Each fetched
+   * batch is held decoded in the heap until its chunks are applied, so these bound the
+   * consumer's memory more than anything else; defaults 256 KiB and 2 MiB (kafkajs: 1 and 10 MiB).
+   */
+  readonly maxBytesPerPartition?: number;
+  readonly maxBytes?: number;
   readonly sessionTimeoutMs?: number;
   readonly fromBeginning?: boolean;
   /**
@@ -87,7 +94,8 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
     groupId: options.groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: HEARTBEAT_INTERVAL_MS,
-    maxBytesPerPartition: 1_048_576,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? 262_144,
+    maxBytes: options.maxBytes ?? 2_097_152,
     allowAutoTopicCreation: false,
   });
   const chunkSize = options.chunkSize ?? 200;
