@@ -46,13 +46,22 @@ const RECORD_COLUMNS = `o.id, o.aggregateid AS "aggregateId", o.type, o.payload:
  *   aggregate (and only of their aggregate).
  *
  * How, and why so (EXPLAIN ANALYZE on 200 000 rows: docs/benchmarks.md):
- * 1. `heads`: lock up to `limit` rows that are the first unpublished row of their aggregate.
- *    The head test runs *before* the lock, so a row that has to wait for another batch is
- *    never locked — locking it would make every other batch skip it until this one commits
- *    (with several batches in flight that convoy cost 3× on interleaved orders).
- * 2. `followers`: fill the batch with the next rows of those aggregates (a backlog of one
- *    order goes out in one batch, in order). Nobody else can hold these: their head is ours.
- * 3. The final check keeps a follower only if no unpublished row of its aggregate below it is
+ * 1. `walked`: lock up to `limit` rows that are the first unpublished row of their aggregate,
+ *    walking unpublished rows in sequence order — but no further than the `2 × limit`-th
+ *    (`bound`; issue 17 item 5: with fewer aggregates than `limit` the walk never found enough
+ *    heads to stop and read the whole backlog, 250–550 ms per claim at 20 000 rows). The head
+ *    test runs *before* the lock, so a row that has to wait for another batch is never locked —
+ *    locking it would make every other batch skip it until this one commits (with several
+ *    batches in flight that convoy cost 3× on interleaved orders).
+ * 2. `aggs` / `skipped`: only when the walk stopped at its bound with room left in the batch,
+ *    every aggregate's head by a loose index scan of `outbox_unpublished_aggregate_idx` (one
+ *    probe per aggregate, at most `2 × limit` aggregates), locked the same way.
+ * 3. `next_rows` / `followers`: fill the batch with the next rows of those aggregates (a backlog
+ *    of one order goes out in one batch, in order): per head at most twice its share of the
+ *    room left, read from the aggregate index (the row comparison keeps the planner off a
+ *    filtered walk of the sequence index), then the oldest of them up to `limit`. Nobody else
+ *    can hold these: their head is ours.
+ * 4. The final check keeps a follower only if no unpublished row of its aggregate below it is
  *    missing from the batch (skipped as locked by another batch, or parked): one `LIMIT 1` probe
  *    of `outbox_unpublished_aggregate_idx` per aggregate, not a `NOT EXISTS` per row (which
  *    let the planner switch to a hash anti-join over the whole backlog at large batches).
@@ -61,23 +70,56 @@ const RECORD_COLUMNS = `o.id, o.aggregateid AS "aggregateId", o.type, o.payload:
  * from 200 000 rows over 20 000 orders: median 5.5–7.3 ms without it, 6.0–9.2 ms with it.
  */
 export const claimOutboxBatch = (limit: number): Query => ({
-  name: "outbox.claim_batch_v5",
-  text: `WITH heads AS MATERIALIZED (
+  name: "outbox.claim_batch_v6",
+  text: `WITH RECURSIVE bound AS (
+           SELECT coalesce((SELECT sequence FROM outbox WHERE published_at IS NULL ORDER BY sequence OFFSET $2 - 1 LIMIT 1),
+                           9223372036854775807) AS seq
+         ),
+         walked AS MATERIALIZED (
            SELECT ${RECORD_COLUMNS}, o.aggregateid AS agg, o.sequence AS seq
              FROM outbox o
             WHERE o.published_at IS NULL AND o.parked_at IS NULL
+              AND o.sequence <= (SELECT seq FROM bound)
               AND NOT EXISTS (SELECT 1 FROM outbox e
                                WHERE e.aggregateid = o.aggregateid AND e.sequence < o.sequence AND e.published_at IS NULL)
             ORDER BY o.sequence
             LIMIT $1
               FOR UPDATE OF o SKIP LOCKED
          ),
+         aggs (agg, seq) AS (
+           (SELECT aggregateid, sequence FROM outbox
+             WHERE published_at IS NULL
+               AND (SELECT seq FROM bound) < 9223372036854775807 AND (SELECT count(*) FROM walked) < $1
+             ORDER BY aggregateid, sequence LIMIT 1)
+           UNION ALL
+           SELECT n.aggregateid, n.sequence FROM aggs a CROSS JOIN LATERAL (
+                  SELECT aggregateid, sequence FROM outbox
+                   WHERE published_at IS NULL AND aggregateid > a.agg
+                   ORDER BY aggregateid, sequence LIMIT 1) n
+         ),
+         skipped AS MATERIALIZED (
+           SELECT ${RECORD_COLUMNS}, o.aggregateid AS agg, o.sequence AS seq
+             FROM outbox o
+            WHERE o.sequence = ANY (ARRAY(SELECT seq FROM aggs LIMIT $3)) -- one probe each, not a merge walk
+              AND o.published_at IS NULL AND o.parked_at IS NULL
+              AND o.sequence NOT IN (SELECT seq FROM walked)
+            ORDER BY o.sequence
+            LIMIT (SELECT $1 - count(*) FROM walked)
+              FOR UPDATE OF o SKIP LOCKED
+         ),
+         heads AS (SELECT * FROM walked UNION ALL SELECT * FROM skipped),
+         next_rows AS (
+           SELECT f.seq FROM heads h CROSS JOIN LATERAL (
+                  SELECT e.sequence AS seq FROM outbox e
+                   WHERE e.aggregateid = h.agg AND e.published_at IS NULL AND (e.aggregateid, e.sequence) > (h.agg, h.seq)
+                   ORDER BY e.aggregateid, e.sequence
+                   LIMIT (SELECT 2 * ceil(($1 - count(*))::numeric / greatest(count(*), 1))::int FROM heads)) f
+         ),
          followers AS MATERIALIZED (
            SELECT ${RECORD_COLUMNS}, o.aggregateid AS agg, o.sequence AS seq
              FROM outbox o
-            WHERE o.aggregateid IN (SELECT agg FROM heads)
+            WHERE o.sequence = ANY (ARRAY(SELECT seq FROM next_rows))
               AND o.published_at IS NULL AND o.parked_at IS NULL
-              AND o.sequence NOT IN (SELECT seq FROM heads)
             ORDER BY o.sequence
             LIMIT (SELECT $1 - count(*) FROM heads)
               FOR UPDATE OF o SKIP LOCKED
@@ -88,9 +130,9 @@ export const claimOutboxBatch = (limit: number): Query => ({
              FROM (SELECT agg, max(seq) AS last FROM followers GROUP BY agg) a
              CROSS JOIN LATERAL (
                    SELECT e.sequence AS seq FROM outbox e
-                    WHERE e.aggregateid = a.agg AND e.published_at IS NULL AND e.sequence < a.last
+                    WHERE e.aggregateid = a.agg AND e.published_at IS NULL AND (e.aggregateid, e.sequence) < (a.agg, a.last)
                       AND e.sequence NOT IN (SELECT seq FROM claimed)
-                    ORDER BY e.sequence
+                    ORDER BY e.aggregateid, e.sequence
                     LIMIT 1) b
          )
          SELECT c.id, c."aggregateId", c.type, c.payload, c."specVersion", c.source, c.time, c."ceSequence", c."contentType",
@@ -98,7 +140,7 @@ export const claimOutboxBatch = (limit: number): Query => ({
            FROM claimed c LEFT JOIN blockers b ON b.agg = c.agg
           WHERE b.blocker IS NULL OR c.seq < b.blocker
           ORDER BY c.seq`,
-  values: [limit],
+  values: [limit, 2 * limit, 2 * limit],
 });
 
 /** `clock_timestamp()`, not `now()`: the ack time, not the start of the claiming transaction. */
