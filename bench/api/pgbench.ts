@@ -86,7 +86,8 @@ export interface WakeCost {
 
 /**
  * The create-order transaction at `clients` sessions under each wake-up variant, `rounds` times
- * round-robin (so a drift of the machine's load or of the table's size hits every variant alike).
+ * round-robin, every other round in reverse order (so a drift of the machine's load or of the
+ * table's size hits every variant alike).
  */
 export async function measureWakeCost(
   url: string,
@@ -116,7 +117,8 @@ export async function measureWakeCost(
       WAKE_VARIANTS.map((v) => [v, { tps: 0, rounds: [] as WakeCost["variants"][WakeVariant]["rounds"] }]),
     ) as WakeCost["variants"];
     for (let round = 0; round < options.rounds; round++) {
-      for (const variant of WAKE_VARIANTS) {
+      // Forward, then backward: a load that drifts during a round favours no variant overall.
+      for (const variant of round % 2 === 0 ? WAKE_VARIANTS : [...WAKE_VARIANTS].reverse()) {
         await enable(shipped, variant === "as migrated");
         await enable(["bench_outbox_notify"], variant === "NOTIFY per transaction");
         const before = notifications;
