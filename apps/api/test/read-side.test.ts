@@ -116,3 +116,36 @@ describe("read side", () => {
     expect((await h.call("GET", `/api/orders/${id}/timeline`, { token: bob })).status).toBe(404);
   });
 });
+
+describe("read side with the read model down", () => {
+  let down: Harness;
+  let gone: Pool;
+  beforeAll(async () => {
+    // A read database that does not exist: every read-model query fails.
+    const url = new URL(postgresServerUrl());
+    url.pathname = `/db_missing_${randomBytes(4).toString("hex")}`;
+    gone = createPool({ connectionString: url.toString(), max: 2, applicationName: "test-api-read-down" });
+    down = await createHarness({ label: "read_side_down", deps: { readModel: { pool: gone, waitMs: 400 } } });
+  });
+  afterAll(async () => {
+    await down?.close();
+    await gone?.end();
+  });
+
+  it("answers history, lists and timelines from the write side and counts the failures", async () => {
+    const created = await down.call("POST", "/api/orders", { token: alice, body: orderBody("alice"), key: "down-1" });
+    expect(created.status).toBe(201);
+    const id = created.json.id as string;
+    for (const headers of [{}, { "x-min-version": `${id}:1` }] as Record<string, string>[]) {
+      const res = await down.call("GET", "/api/orders/user/alice", { token: alice, headers });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-read-source")).toBe("write-side");
+      expect(res.json.items.map((o: { id: string }) => o.id)).toContain(id);
+    }
+    const timeline = await down.call("GET", `/api/orders/${id}/timeline`, { token: alice });
+    expect(timeline.status).toBe(200);
+    expect(timeline.headers.get("x-read-source")).toBe("write-side");
+    const metrics = await down.call("GET", "/metrics");
+    expect(metrics.text).toMatch(/read_model_errors_total\{[^}]*\} 3/);
+  });
+});

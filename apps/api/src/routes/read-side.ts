@@ -14,7 +14,8 @@ import { toOrderSummaryView } from "../services/order-view.ts";
  *   `Order-Version: <n>`, the order's version after the change (OrderStatusChanged carries the same);
  * - with a read model (READ_DATABASE_URL), the history and admin-list pages come from it; a request
  *   with `X-Min-Version: <order id>:<n>` waits up to the configured bound for the projection to reach
- *   version n of that order, else is answered by the write side (`X-Read-Source` says which);
+ *   version n of that order, else is answered by the write side (`X-Read-Source` says which), as is
+ *   every read the read model fails to answer (`read_model_errors_total`);
  * - `GET /api/orders/{id}/timeline`: the order's events (customer-facing ones for the owner, all for
  *   an admin) from the read model, or the write side's timeline without one.
  */
@@ -88,6 +89,11 @@ export function readSideRoutes(deps: ReadSideDeps): Hono<AppEnv> {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [deps.registry],
   });
+  const readModelErrors = new prometheus.Counter({
+    name: "read_model_errors_total",
+    help: "Reads the read model could not answer (unreachable, failing); the write side answered them",
+    registers: [deps.registry],
+  });
   const reads = new prometheus.Counter({
     name: "order_history_reads_total",
     help: "History, list and timeline reads by the store that answered (read_model, write_side)",
@@ -127,21 +133,39 @@ export function readSideRoutes(deps: ReadSideDeps): Hono<AppEnv> {
     if (version !== null) c.res.headers.set("Order-Version", String(version));
   });
 
+  /** A read on the read model; null when it cannot answer (unreachable, failing): the write side answers instead. */
+  const fromReadModel = async <T>(read: () => Promise<T | null>): Promise<T | null> => {
+    try {
+      return await read();
+    } catch {
+      readModelErrors.inc();
+      return null;
+    }
+  };
+
   const page = async (c: Context<AppEnv>, next: Next, filter: { userId?: string; status?: string; limit: number; cursor?: string }) => {
     const readPool = deps.readPool;
-    if (!readPool || !(await projected(readPool, parseMinVersion(c.req.header(MIN_VERSION))))) {
-      // No read model, or it did not catch up in time: the write side answers (routes/orders.ts).
+    const want = parseMinVersion(c.req.header(MIN_VERSION));
+    const beforeId = decodeCursor(filter.cursor);
+    const result = readPool
+      ? await fromReadModel(async () =>
+          (await projected(readPool, want))
+            ? await listOrderHistory(readPool, {
+                ...(filter.userId ? { userId: filter.userId } : {}),
+                ...(filter.status ? { status: filter.status } : {}),
+                limit: filter.limit,
+                beforeId,
+              })
+            : null,
+        )
+      : null;
+    if (!result) {
+      // No read model, it did not catch up in time, or it failed: the write side answers (routes/orders.ts).
       reads.inc({ source: "write_side" });
       await next();
       c.res.headers.set(SOURCE, "write-side");
       return;
     }
-    const result = await listOrderHistory(readPool, {
-      ...(filter.userId ? { userId: filter.userId } : {}),
-      ...(filter.status ? { status: filter.status } : {}),
-      limit: filter.limit,
-      beforeId: decodeCursor(filter.cursor),
-    });
     reads.inc({ source: "read_model" });
     c.header(SOURCE, "read-model");
     return c.json({
@@ -174,27 +198,31 @@ export function readSideRoutes(deps: ReadSideDeps): Hono<AppEnv> {
     const user = c.get("user");
     const readPool = deps.readPool;
     const want = parseMinVersion(c.req.header(MIN_VERSION), id);
-    if (readPool && (await projected(readPool, want))) {
-      const head = await orderHistoryHead(readPool, id);
-      if (head) {
-        if (!user.admin && head.userId !== user.id) throw new AppError("NOT_FOUND", "order not found");
-        const events = await orderEventsOf(readPool, id);
-        reads.inc({ source: "read_model" });
-        c.header(SOURCE, "read-model");
-        return c.json({
-          orderId: id,
-          version: head.version,
-          entries: events
-            .filter((e) => user.admin || isCustomerFacing(e.type, e.payload))
-            .map((e) => ({
-              sequence: e.sequence,
-              type: e.type,
-              status: statusOf(e.type, e.payload),
-              reason: typeof e.payload.reason === "string" ? e.payload.reason : null,
-              at: e.occurredAt,
-            })),
-        });
-      }
+    const held = readPool
+      ? await fromReadModel(async () => {
+          if (!(await projected(readPool, want))) return null;
+          const head = await orderHistoryHead(readPool, id);
+          return head ? { head, events: await orderEventsOf(readPool, id) } : null;
+        })
+      : null;
+    if (held) {
+      const { head, events } = held;
+      if (!user.admin && head.userId !== user.id) throw new AppError("NOT_FOUND", "order not found");
+      reads.inc({ source: "read_model" });
+      c.header(SOURCE, "read-model");
+      return c.json({
+        orderId: id,
+        version: head.version,
+        entries: events
+          .filter((e) => user.admin || isCustomerFacing(e.type, e.payload))
+          .map((e) => ({
+            sequence: e.sequence,
+            type: e.type,
+            status: statusOf(e.type, e.payload),
+            reason: typeof e.payload.reason === "string" ? e.payload.reason : null,
+            at: e.occurredAt,
+          })),
+      });
     }
     // No read model, not projected yet, or not caught up in time: the write side's timeline.
     const order = await getOrderDetail(deps.pool, id);
