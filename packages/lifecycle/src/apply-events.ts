@@ -37,7 +37,19 @@ import {
   uuidv7,
   wholeRefundId,
 } from "@orders/domain";
+import { traceparentOf } from "@orders/runtime";
+import { jobsInActiveTrace } from "./consumer/traced-jobs.ts";
 import { type FollowUpRequest, insertFollowUps, type JobQueue } from "./follow-ups.ts";
+
+/**
+ * An event without a trace of its own (a saga job's finding, a sweep's decision) takes the active
+ * span's: the outbox rows and jobs it causes continue the job's trace (issue 16).
+ */
+const withActiveTrace = (events: readonly IncomingEvent[]): readonly IncomingEvent[] => {
+  const traceparent = traceparentOf();
+  return traceparent ? events.map((e) => (e.traceparent ? e : { ...e, traceparent })) : events;
+};
+
 import { nextPayment, paymentEventPayload } from "./payment-facts.ts";
 import { returnRefusedParcel } from "./refused-delivery.ts";
 
@@ -100,8 +112,9 @@ interface Working {
  * exactly once or not at all. Events for orders that do not exist are neither claimed nor
  * applied (`unknown_order`: the consumer dead-letters, the API answers 404).
  */
-export async function applyEvents(client: PoolClient, events: readonly IncomingEvent[], options: ApplyOptions): Promise<ApplyOutcome[]> {
-  if (events.length === 0) return [];
+export async function applyEvents(client: PoolClient, incoming: readonly IncomingEvent[], options: ApplyOptions): Promise<ApplyOutcome[]> {
+  if (incoming.length === 0) return [];
+  const events = withActiveTrace(incoming);
   const now = options.now?.() ?? new Date();
   const orders = new Map<string, Working>();
   const locked = await lockOrderStates(client, [...new Set(events.map((e) => e.orderId))]);
@@ -238,7 +251,7 @@ export async function applyEvents(client: PoolClient, events: readonly IncomingE
   );
   await insertTimelineRows(client, timeline);
   await insertOutboxRows(client, outbox);
-  if (followUps.length > 0) await insertFollowUps(options.jobs, client, followUps);
+  if (followUps.length > 0) await insertFollowUps(jobsInActiveTrace(options.jobs), client, followUps);
   return outcomes;
 }
 
