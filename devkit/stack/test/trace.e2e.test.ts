@@ -124,7 +124,7 @@ describe("one trace from POST /api/orders to the delivery", () => {
 
     // 4. The PaymentInitiator's job continues the trace of the record that queued it, and its
     // HTTP call to the payment service is its child.
-    const job = spans.find((s) => s.service === "consumer" && s.name === "payment-initiate process");
+    const job = spans.find((s) => s.service === "consumer" && s.name === "process payment-initiate");
     expectParent(job, reserved);
     const call = spans.find(
       (s) => s.service === "consumer" && s.kind === CLIENT && s.name.startsWith("POST") && s.parentSpanId === job?.spanId,

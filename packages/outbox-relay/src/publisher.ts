@@ -47,12 +47,13 @@ export function createPublisher(options: PublisherOptions): Publisher {
       // the record continue from the send. Rows without one go out as they are.
       const spans = rows.map((row) =>
         row.traceparent
-          ? startSpan(`${topic} publish`, {
+          ? startSpan(`send ${topic}`, {
               kind: SpanKind.PRODUCER,
               parent: { traceparent: row.traceparent },
               attributes: {
                 "messaging.system": "kafka",
                 "messaging.operation.type": "send",
+                "messaging.operation.name": "send",
                 "messaging.destination.name": topic,
                 "messaging.message.id": row.id,
                 "messaging.kafka.message.key": row.aggregateId,

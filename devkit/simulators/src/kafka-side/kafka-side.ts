@@ -59,7 +59,7 @@ export const tracedPerRecord =
       if (!r.headers.traceparent) await handle([r], context);
       else
         await inSpan(
-          `${r.topic} process`,
+          `process ${r.topic}`,
           { kind: SpanKind.CONSUMER, parent: r.headers, attributes: { "messaging.system": "kafka" } },
           () => handle([r], context),
         );

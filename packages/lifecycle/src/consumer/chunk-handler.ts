@@ -42,12 +42,13 @@ interface Parsed {
  */
 const processSpan = (record: ConsumedRecord, type: string | undefined) =>
   record.headers.traceparent
-    ? startSpan(`${record.topic} process`, {
+    ? startSpan(`process ${record.topic}`, {
         kind: SpanKind.CONSUMER,
         parent: record.headers,
         attributes: {
           "messaging.system": "kafka",
           "messaging.operation.type": "process",
+          "messaging.operation.name": "process",
           "messaging.destination.name": record.topic,
           "messaging.destination.partition.id": String(record.partition),
           "messaging.kafka.offset": Number(record.offset),

@@ -12,7 +12,7 @@ export function inJobSpan<T>(
 ): Promise<T> {
   if (typeof data.traceparent !== "string") return fn();
   return inSpan(
-    `${queue} process`,
+    `process ${queue}`,
     {
       kind: SpanKind.CONSUMER,
       parent: { traceparent: data.traceparent },
