@@ -15,8 +15,9 @@ let sink: KafkaLogSink | null = null;
 /**
  * Routes both Kafka clients' logs through `target` (once per process, before clients are made):
  * kafkajs through its logCreator, @platformatic/kafka's `debug` channels (on only when
- * DEBUG=plt:kafka:* asks for them) at debug level. Without it kafkajs' lines still come out in
- * the same JSON shape, with `service: "kafka"`.
+ * DEBUG=plt:kafka:* asks for them) at debug level. Without it (the CLIs) kafkajs' lines still
+ * come out in the same JSON shape, with `service: "kafka"`, on stderr: a CLI's stdout is its
+ * output (`--json`).
  */
 export function routeKafkaLogs(target: KafkaLogSink): void {
   sink = target;
@@ -27,7 +28,7 @@ export function routeKafkaLogs(target: KafkaLogSink): void {
 
 const fallback: KafkaLogSink = (() => {
   const line = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-    process.stdout.write(`${JSON.stringify({ level, time: new Date().toISOString(), service: "kafka", ...fields, msg })}\n`);
+    process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), service: "kafka", ...fields, msg })}\n`);
   return { debug: line("debug"), info: line("info"), warn: line("warn"), error: line("error") };
 })();
 
