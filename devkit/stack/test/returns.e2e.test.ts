@@ -40,9 +40,9 @@ beforeEach(({ onTestFailed }) => {
 });
 
 const placed: PlacedOrder[] = [];
-/** i = 4: abc × 2 (49.99) + sku-1 × 1 (12.50) = 112.48. */
+/** i = 16: abc × 2 (49.99) + sku-1 × 1 (12.50) = 112.48, paid by UPI (i = 4 would be cash on delivery, issue 14). */
 async function place(userId: string): Promise<PlacedOrder> {
-  const o = await placeOrder(stack.apiUrl, hs256Token(stack.jwtSecret, userId), userId, 4, ["abc", "sku-1"]);
+  const o = await placeOrder(stack.apiUrl, hs256Token(stack.jwtSecret, userId), userId, 16, ["abc", "sku-1"]);
   placed.push(o);
   return o;
 }

@@ -1,10 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  type AdjustmentState,
   attemptKey,
+  DEFAULT_REFUND_POLICY,
   type Decision,
   type DecisionContext,
   decide,
+  decideAdjustment,
   type FollowUp,
   INITIAL_ORDER_STATE,
   type LifecycleEvent,
@@ -416,6 +419,31 @@ describe("payment attempts: decision rows (docs/lifecycle.md)", () => {
     expect(decide({ ...shipped, paymentStatus: "SUCCEEDED" }, refused, ctx, { method: "card", attempts: [] })).toMatchObject({
       reason: "ILLEGAL_TRANSITION",
     });
+  });
+
+  it("a return of a delivered cash-on-delivery order waits for its capture (it would refund nothing before)", () => {
+    const line = { productId: "abc", unitPrice: "15.00" as Money, ordered: 2, cancelled: 0, shipped: 2, delivered: 2 };
+    const state: AdjustmentState = {
+      orderId: ORDER,
+      status: "DELIVERED",
+      deliveredAt: "2026-01-01T00:00:00.000Z",
+      lines: [{ ...line, returnRequested: 0, received: 0, damaged: 0, restocked: 0 }],
+      ledger: [],
+      returns: [],
+      causes: [],
+    };
+    const ret = {
+      type: "RequestReturn",
+      id: "r1",
+      returnId: "0190b3c4-0000-7000-8000-0000000000aa",
+      lines: [{ productId: "abc", quantity: 1 }],
+      reason: "x",
+      at: "2026-01-02T00:00:00.000Z",
+    } as const;
+    expect(decideAdjustment(state, ret, DEFAULT_REFUND_POLICY)).toMatchObject({ kind: "skip", reason: "NOT_RETURNABLE" });
+    const paid = { ...state, ledger: [{ kind: "CAPTURE" as const, amount: AMOUNT, reason: "cod", cause: "c", refundId: null }] };
+    expect(decideAdjustment(paid, ret, DEFAULT_REFUND_POLICY)).toMatchObject({ kind: "apply" });
+    expect(decideAdjustment(state, { ...ret, uncharged: true }, DEFAULT_REFUND_POLICY)).toMatchObject({ kind: "apply" });
   });
 
   it("without the window configured a final decline cancels at once, as before issue 14", () => {

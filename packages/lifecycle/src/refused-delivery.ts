@@ -35,6 +35,7 @@ export function returnRefusedParcel(
       lines: inTransit(s),
       reason: `delivery refused: ${reason}`,
       at,
+      uncharged: true,
     }),
     (s) => ({
       type: "RecordReceipt",

@@ -133,6 +133,10 @@ export function decideAdjustment(state: AdjustmentState, cmd: AdjustmentCommand,
       }
       const check = checkLines(state, cmd.lines, returnableUnits);
       if (!check.ok) return refuse(check.reason, check.note);
+      // Cash on delivery (issue 14): the capture follows the delivery; a return before it is
+      // recorded would refund nothing of money the customer did pay.
+      if (!cmd.uncharged && !hasCapture(state.ledger) && compareMoney(priced(state, cmd.lines), "0.00" as Money) > 0)
+        return refuse("NOT_RETURNABLE", "the payment is not captured yet (cash on delivery): try again shortly");
       const lines = mapLines(state.lines, (l) => ({ ...l, returnRequested: l.returnRequested + qtyOf(cmd.lines, l.productId) }));
       const record: ReturnRecord = {
         id: cmd.returnId,

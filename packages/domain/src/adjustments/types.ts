@@ -53,6 +53,8 @@ export type AdjustmentCommand =
   | { readonly type: "CancelLines"; readonly id: string; readonly lines: readonly LineQuantity[]; readonly reason: string }
   | {
       readonly type: "RequestReturn";
+      /** Nothing was charged and nothing will be (a refused cash-on-delivery parcel, issue 14). */
+      readonly uncharged?: true;
       readonly id: string;
       readonly returnId: string;
       readonly lines: readonly LineQuantity[];
