@@ -1,14 +1,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  type DecisionContext,
   decide,
   type FollowUp,
   INITIAL_ORDER_STATE,
   type LifecycleEvent,
+  type Money,
   type OrderState,
   PAYMENT_SERVICE_UNREACHABLE,
+  type PaymentFacts,
   type PaymentServiceAnswer,
   reconcilePayment,
+  recordAttempts,
 } from "../src/index.ts";
 
 /*
@@ -24,6 +28,11 @@ import {
  */
 
 const ctx = { maxPaymentAttempts: 3 };
+/**
+ * Issue 14's rules: a final decline waits for the customer (payment ACTION_REQUIRED) instead of
+ * cancelling, customer retries, the window's expiry; the decision table sees the attempts.
+ */
+const ctx14: DecisionContext = { maxPaymentAttempts: 3, paymentActionWindowMs: 60_000, maxCustomerAttempts: 2 };
 
 type ChargeOutcome = "success" | "retryable" | "declined";
 
@@ -56,6 +65,13 @@ class PaymentServiceModel {
 }
 
 class World {
+  /** Issue 14 mode: attempts are recorded and passed to the decision table (undefined: before issue 14). */
+  facts: PaymentFacts | undefined;
+  readonly decision: DecisionContext;
+  constructor(decision: DecisionContext = ctx) {
+    this.decision = decision;
+    if (decision.paymentActionWindowMs) this.facts = { method: "card", attempts: [] };
+  }
   state: OrderState = INITIAL_ORDER_STATE;
   readonly service = new PaymentServiceModel();
   /** Records on the topics, not yet consumed (any order, any number of times). */
@@ -69,8 +85,9 @@ class World {
   inventoryAnswered = false;
 
   apply(event: LifecycleEvent): void {
-    const d = decide(this.state, event, ctx);
+    const d = decide(this.state, event, this.decision, this.facts);
     if (d.kind === "skip") return;
+    if (this.facts) this.facts = recordAttempts(this.facts, this.state, event, d, { orderId: "o", amount: "10.00" as Money, now: "t" });
     this.state = d.next;
     for (const f of d.followUps) {
       this.jobs.push(f);
@@ -118,6 +135,7 @@ class World {
       this.pausedCharges = [];
       for (const a of paused) this.inFlight.push(this.service.charge(a, "success"));
       // Shipment is outside the money story; a confirmed order simply stays live.
+      if (this.state.paymentStatus === "ACTION_REQUIRED") this.apply({ type: "PaymentWindowExpired" });
       if (this.state.status === "PENDING") this.apply({ type: "PendingTimeout" });
       this.reconcile(true, true);
       if (this.inFlight.length === 0 && this.jobs.length === 0 && this.pausedCharges.length === 0) return;
@@ -135,7 +153,9 @@ type Step =
   | { kind: "inventory"; ok: boolean }
   | { kind: "cancel" }
   | { kind: "timeout" }
-  | { kind: "reconcile"; reachable: boolean; pendingPastBound: boolean };
+  | { kind: "reconcile"; reachable: boolean; pendingPastBound: boolean }
+  | { kind: "customerRetry" }
+  | { kind: "windowExpired" };
 
 const outcome = fc.constantFrom<ChargeOutcome>("success", "retryable", "declined");
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -164,8 +184,15 @@ function take<T>(list: T[], pick: number, keep = false): T | undefined {
   return item;
 }
 
-function play(steps: readonly Step[]): World {
-  const w = new World();
+/** The same steps plus issue 14's: the customer pays again, the action-required window closes. */
+const step14: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 8, arbitrary: step },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("customerRetry") }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("windowExpired") }) },
+);
+
+function play(steps: readonly Step[], decision: DecisionContext = ctx): World {
+  const w = new World(decision);
   for (const s of steps) {
     switch (s.kind) {
       case "deliver": {
@@ -211,6 +238,12 @@ function play(steps: readonly Step[]): World {
       case "reconcile":
         w.reconcile(s.reachable, s.pendingPastBound);
         break;
+      case "customerRetry":
+        w.apply({ type: "PaymentRetryRequested", method: "upi" });
+        break;
+      case "windowExpired":
+        w.apply({ type: "PaymentWindowExpired" });
+        break;
     }
   }
   return w;
@@ -231,6 +264,29 @@ describe("money invariants over arbitrary interleavings (docs/lifecycle.md)", ()
         if (w.service.captured && status !== "CANCELLED") expect(paymentStatus).toBe("SUCCEEDED");
       }),
       { numRuns: 8_000 },
+    );
+  }, 60_000);
+
+  it("the same invariants with customer retries and the action-required window (issue 14)", () => {
+    fc.assert(
+      fc.property(fc.array(step14, { maxLength: 40 }), (steps) => {
+        const w = play(steps, ctx14);
+        if (w.state.paymentStatus === "ACTION_REQUIRED") expect(w.state.status).toBe("PENDING");
+        w.settle();
+        const { status, paymentStatus } = w.state;
+        if (w.service.captured && !w.service.refunded) expect(status).not.toBe("CANCELLED");
+        if (status === "CANCELLED") expect(["NOT_STARTED", "FAILED", "REFUNDED"]).toContain(paymentStatus);
+        expect(paymentStatus === "REFUNDED").toBe(w.service.refunded);
+        if (paymentStatus === "SUCCEEDED") expect(w.service.captured).toBe(true);
+        if (w.service.captured && status !== "CANCELLED") expect(paymentStatus).toBe("SUCCEEDED");
+        // Nothing waits for a customer once the world settled: the window closed or a retry ended it.
+        expect(status).not.toBe("PENDING");
+        expect(paymentStatus).not.toBe("ACTION_REQUIRED");
+        // Every attempt ever started is bounded; at most one attempt is the order's capture.
+        expect(w.facts?.attempts.length ?? 0).toBeLessThanOrEqual(ctx14.maxPaymentAttempts * (1 + (ctx14.maxCustomerAttempts ?? 0)));
+        expect(w.facts?.attempts.filter((a) => a.status === "SUCCEEDED").length ?? 0).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: 6_000 },
     );
   }, 60_000);
 
