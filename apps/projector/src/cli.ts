@@ -13,6 +13,8 @@ commands:
                  the relay's replay (the projector's input), and wait until the running projector
                  has stored them again (idempotent by ce_sequence; progress on stderr)
       [--timeout-seconds N]   give up waiting after N seconds without progress (default 60)
+      [--include-unpublished] replay rows never marked published too: OUTBOX_MODE=debezium,
+                              where Debezium publishes without marking (never with the relay)
 
 options: --json (machine-readable output), --help
 environment: READ_DATABASE_URL, DATABASE_URL (the outbox the replay reads), KAFKA_BROKERS, ORDERS_TOPIC
@@ -24,6 +26,7 @@ const { values, positionals } = parseArgs({
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
     "timeout-seconds": { type: "string", default: "60" },
+    "include-unpublished": { type: "boolean", default: false },
   },
 });
 const fail = (message: string): never => {
@@ -66,7 +69,7 @@ try {
   const replayed = await replay(
     write,
     createPublisher({ sender, topic, policy, breaker, halfOpenAfterMs: 5_000 }),
-    { from: "0" },
+    { from: "0", includeUnpublished: values["include-unpublished"] },
     {
       onProgress: (p) => replayProgress.update(p.done, p.total),
     },

@@ -12,6 +12,8 @@ export interface ReplayRequest {
   readonly to?: string;
   readonly aggregateId?: string;
   readonly type?: string;
+  /** Also rows never marked published (OUTBOX_MODE=debezium, where nothing marks them). */
+  readonly includeUnpublished?: boolean;
   /** Rows per Kafka send; default 500. */
   readonly batchSize?: number;
 }
@@ -41,6 +43,7 @@ export async function resolveReplayFilter(pool: pg.Pool, request: ReplayRequest)
     toTime: to && !isSequence(to) ? parseTime(to, "--to") : null,
     aggregateId: request.aggregateId ?? null,
     type: request.type ?? null,
+    includeUnpublished: request.includeUnpublished ?? false,
   };
 }
 

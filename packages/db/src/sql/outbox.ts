@@ -228,9 +228,14 @@ export interface ReplayFilter {
   readonly toTime?: Date | null;
   readonly aggregateId?: string | null;
   readonly type?: string | null;
+  /**
+   * Rows not marked published too. For OUTBOX_MODE=debezium, where Debezium never sets
+   * `published_at` (docs/debezium.md): otherwise a replay there finds nothing (issue 15's rebuild).
+   */
+  readonly includeUnpublished?: boolean;
 }
 
-const REPLAY_WHERE = `published_at IS NOT NULL AND sequence BETWEEN $1::bigint AND $2::bigint
+const REPLAY_WHERE = `($7::boolean OR published_at IS NOT NULL) AND sequence BETWEEN $1::bigint AND $2::bigint
   AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at < $4)
   AND ($5::text IS NULL OR aggregateid = $5) AND ($6::text IS NULL OR type = $6)`;
 
@@ -241,6 +246,7 @@ const replayValues = (f: ReplayFilter) => [
   f.toTime ?? null,
   f.aggregateId ?? null,
   f.type ?? null,
+  f.includeUnpublished ?? false,
 ];
 
 export const countReplayRows = (f: ReplayFilter): Query => ({
@@ -251,8 +257,8 @@ export const countReplayRows = (f: ReplayFilter): Query => ({
 /** One keyset page of already-published rows, in sequence order, after `afterSequence`. */
 export const selectReplayPage = (f: ReplayFilter, afterSequence: string, limit: number): Query => ({
   text: `SELECT ${RECORD_COLUMNS} FROM outbox o
-          WHERE ${REPLAY_WHERE} AND sequence > $7::bigint
-          ORDER BY o.sequence LIMIT $8 -- o.: the output column "sequence" is text`,
+          WHERE ${REPLAY_WHERE} AND sequence > $8::bigint
+          ORDER BY o.sequence LIMIT $9 -- o.: the output column "sequence" is text`,
   values: [...replayValues(f), afterSequence, limit],
 });
 
