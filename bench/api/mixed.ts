@@ -27,6 +27,7 @@ import { startKafka } from "@orders/local-kafka";
 import { startLocalPostgres } from "@orders/local-postgres";
 import autocannon from "autocannon";
 import { sign } from "hono/jwt";
+import pg from "pg";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -118,6 +119,19 @@ try {
     waitFor(`http://127.0.0.1:${projectorPort}/readyz`),
   ]);
 
+  // Between runs: wait until the previous run's events are published and projected, so no run
+  // pays for its predecessor's backlog.
+  const probeDb = new pg.Client({ connectionString: database.url });
+  await probeDb.connect();
+  const settle = async () => {
+    for (let i = 0; i < 1200; i++) {
+      const { rows } = await probeDb.query("SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL");
+      const metrics = await (await fetch(`http://127.0.0.1:${projectorPort}/metrics`)).text();
+      const lag = [...metrics.matchAll(/^projection_lag_records\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+      if ((rows[0] as { n: number }).n === 0 && lag === 0) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
   const jwt = await sign({ sub: "bench", exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET, "HS256");
   const body = JSON.stringify({
     userId: "bench",
@@ -148,15 +162,19 @@ try {
     `bench/api mixed: ${CONNECTIONS} POST connections, reads at ${READ_RATE}/s, ${SECONDS} s per run, PostgreSQL ${durable ? "durable" : "fsync=off"}, load ${loadStart.toFixed(1)}`,
   );
   await post(readApi, { duration: 3 }); // warm-up
+  await settle();
   const alone = figures(await post(readApi));
   console.log(`1. POST alone                         ${fmt(alone)}   (load ${(loadavg()[0] as number).toFixed(1)})`);
+  await settle();
   const [withReadModelPost, readModelReads] = (await Promise.all([post(readApi), reads(readApi)])).map(figures) as [Figures, Figures];
   console.log(`2. POST + reads on the read model     ${fmt(withReadModelPost)}   (load ${(loadavg()[0] as number).toFixed(1)})`);
   console.log(`   reads (read model)                 ${fmt(readModelReads)}`);
+  await settle();
   const [withWritePost, writeReads] = (await Promise.all([post(writeApi), reads(writeApi)])).map(figures) as [Figures, Figures];
   console.log(`3. POST + reads on the write tables   ${fmt(withWritePost)}   (load ${(loadavg()[0] as number).toFixed(1)})`);
   console.log(`   reads (write tables)               ${fmt(writeReads)}`);
 
+  await settle();
   // 4. read-your-writes at half load (and 5. the same probes with no other load: the pipeline's floor).
   let waits: number[] = [];
   let fallbacks = 0;
@@ -195,6 +213,7 @@ try {
   fallbacks = 0;
   probes = 0;
   probeUntil = Date.now() + Math.min(SECONDS, 10) * 1000;
+  await settle();
   await probing();
   // Baseline: the same read without a minimum version (what a read costs on its own).
   const plain: number[] = [];
@@ -214,6 +233,7 @@ try {
     `\nPOST with reads ÷ POST alone: read model ${(withReadModelPost.rps / alone.rps).toFixed(2)}, write tables ${(withWritePost.rps / alone.rps).toFixed(2)} (goal ≥ 0.9 on the read model)`,
   );
   console.log(`p99 read-your-writes wait at half load: ${quantile(halfWaits, 0.99).toFixed(1)} ms (goal < 50 ms)`);
+  await probeDb.end();
 } finally {
   await stopChildren();
   await kafka.stop();
