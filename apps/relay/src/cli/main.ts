@@ -14,6 +14,8 @@ commands:
       [--aggregate-id ID]       numbers, inclusive, or ISO-8601 times of created_at, [from, to))
       [--type TYPE]
       [--background]            queue it as a pg-boss job for a running relay instead
+      [--include-unpublished]   rows never marked published too (OUTBOX_MODE=debezium only:
+                                Debezium never marks them; with the relay it would overtake it)
 
 options: --json (machine-readable output), --help
 environment: DATABASE_URL (required), KAFKA_BROKERS (replay), ORDERS_TOPIC
@@ -29,6 +31,7 @@ const { values, positionals } = parseArgs({
     "aggregate-id": { type: "string" },
     type: { type: "string" },
     background: { type: "boolean", default: false },
+    "include-unpublished": { type: "boolean", default: false },
   },
 });
 
@@ -61,6 +64,7 @@ try {
           ...(values.to ? { to: values.to } : {}),
           ...(values["aggregate-id"] ? { aggregateId: values["aggregate-id"] } : {}),
           ...(values.type ? { type: values.type } : {}),
+          ...(values["include-unpublished"] ? { includeUnpublished: true } : {}),
         },
       });
       break;
