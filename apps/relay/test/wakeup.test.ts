@@ -62,6 +62,23 @@ describe("relay wake-up without a NOTIFY in every writer's commit", () => {
     }
   });
 
+  it("a relay that starts under traffic clears a wake-up flag left armed (by a relay killed while idle)", async () => {
+    const topic = newTopic("wakeup-left");
+    const kafka = await createTopic(kafkaBrokers(), topic, 3);
+    await db.pool.query(
+      "INSERT INTO outbox_relay_wakeup (singleton, armed) VALUES (true, true) ON CONFLICT (singleton) DO UPDATE SET armed = true",
+    );
+    // Never idle within the test: it never arms (or disarms) the flag on its own account.
+    const relay = await startTestRelay(db.url, topic, { ...NO_SWEEP, RELAY_IDLE_AFTER_MS: "600000" });
+    try {
+      await insertEvents(db.pool, makeEvents(1, 1));
+      await readTopic(kafka, topic, (r) => r.length >= 1, 30_000);
+      await waitFor(async () => !(await armed()), 30_000, "the flag left armed was cleared");
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it("a relay with recent traffic disarms the wake-up and finds new rows by polling: writers send no NOTIFY", async () => {
     const topic = newTopic("wakeup-busy");
     const kafka = await createTopic(kafkaBrokers(), topic, 3);

@@ -68,17 +68,22 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
   /** Whether this instance armed the wake-up flag and has not disarmed it since. */
   let armed = false;
   let wakeupWarned = false;
-  const setWakeup = async (on: boolean) => {
+  /** Flag writes run one after the other: a disarm still in flight must not land after a later arm. */
+  let wakeupWrites: Promise<void> = Promise.resolve();
+  const setWakeup = (on: boolean): Promise<void> => {
     armed = on;
-    try {
-      await (on ? armOutboxWakeup : disarmOutboxWakeup)(options.pool);
-    } catch (error) {
-      // Not fatal: unarmed, the sweep still finds new rows; left armed, writers notify a little longer.
-      if (on) armed = false;
-      const log = wakeupWarned ? logger.debug : logger.warn;
-      wakeupWarned = true;
-      log.call(logger, `could not ${on ? "arm" : "disarm"} the outbox wake-up; the sweep finds new rows meanwhile`, { err: error });
-    }
+    wakeupWrites = wakeupWrites.then(async () => {
+      try {
+        await (on ? armOutboxWakeup : disarmOutboxWakeup)(options.pool);
+      } catch (error) {
+        // Not fatal: unarmed, the sweep still finds new rows; left armed, writers notify a little longer.
+        if (on) armed = false;
+        const log = wakeupWarned ? logger.debug : logger.warn;
+        wakeupWarned = true;
+        log.call(logger, `could not ${on ? "arm" : "disarm"} the outbox wake-up; the sweep finds new rows meanwhile`, { err: error });
+      }
+    });
+    return wakeupWrites;
   };
 
   const sleep = (slot: Slot, ms: number, wakeable: boolean) =>
@@ -119,13 +124,27 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
   let interval = pollMs;
   /** 0 polling; 1 armed: claim once more at once; 2 then once more after `idleAfterMs`; 3 asleep. */
   let idleStep = 0;
+  /**
+   * A wake-up came from outside (a NOTIFY, the LISTEN connection's (re)connect, the sweep job):
+   * someone may have left the flag armed — another relay, or this one before a restart — so the
+   * first worker disarms it even if it did not arm it itself. A NOTIFY means it is armed.
+   */
+  let externalWake = false;
 
   /** The first worker found rows, or was woken: traffic is recent again, writers stop notifying. */
   const busy = () => {
     lastRowsAt = performance.now();
     interval = pollMs;
     idleStep = 0;
-    if (armed) void setWakeup(false);
+    if (armed) {
+      externalWake = false;
+      void setWakeup(false);
+    }
+  };
+  const takeExternalWake = () => {
+    if (!externalWake) return;
+    externalWake = false;
+    if (!armed) void setWakeup(false);
   };
 
   /**
@@ -185,6 +204,7 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
       // A commit unblocks later rows of the same aggregates and moves the xmin horizon:
       // workers polling for "pending" rows can claim now instead of at their next poll.
       if (result.published > 0 && concurrency > 1) wakeAll(slot);
+      if (index === 0) takeExternalWake();
       if (index === 0 && (result.claimed > 0 || (slot.woken && idleStep > 0))) busy();
       // Rows went out: claim again at once (what committed meanwhile), as a NOTIFY per commit used
       // to make it do; an empty claim (or one whose rows the broker refused) waits.
@@ -204,7 +224,10 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
   });
 
   return {
-    wake: () => wakeAll(),
+    wake: () => {
+      externalWake = true;
+      wakeAll();
+    },
     stop: async () => {
       stopped = true;
       for (const slot of slots) slot.wakeUp?.();
