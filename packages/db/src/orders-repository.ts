@@ -94,6 +94,9 @@ export function newOrderDetail(order: NewOrder, causedBy: string): OrderDetail {
     version: 1,
     items: byProduct.map((i) => ({ productId: i.productId, quantity: i.quantity, unitPrice: i.unitPrice, lineTotal: lineTotal(i) })),
     timeline: [{ status: INITIAL_ORDER_STATE.status, reason: NEW_ORDER_REASON, causedBy, at }],
+    // No attempt yet: the PaymentInitiator starts attempt 1 once the stock is reserved.
+    paymentAttempts: [],
+    paymentActionDeadline: null,
   };
 }
 
