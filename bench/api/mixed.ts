@@ -94,7 +94,7 @@ try {
   const [simPort, readApiPort, writeApiPort, relayPort, projectorPort] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
   startNode("devkit/simulators/src/inventory/main.ts", { PORT: String(simPort), LOG_LEVEL: "warn" });
   startNode("apps/relay/src/main.ts", { ...common, DATABASE_URL: database.url, METRICS_PORT: String(relayPort), HOST: "127.0.0.1" });
-  startNode("apps/projector/src/main.ts", { ...common, READ_DATABASE_URL: readUrl, METRICS_PORT: String(projectorPort) });
+  startNode("apps/projector/src/main.ts", { ...common, READ_MODEL_DATABASE_URL: readUrl, METRICS_PORT: String(projectorPort) });
   const apiEnv = (port: number, read: boolean) => ({
     PORT: String(port),
     HOST: "127.0.0.1",
@@ -104,7 +104,7 @@ try {
     INVENTORY_URL: `http://127.0.0.1:${simPort}`,
     LOG_LEVEL: "warn",
     RATE_LIMIT_ENABLED: "false",
-    ...(read ? { READ_DATABASE_URL: readUrl, READ_YOUR_WRITES_TIMEOUT_MS: "1000" } : {}),
+    ...(read ? { READ_MODEL_DATABASE_URL: readUrl, READ_YOUR_WRITES_TIMEOUT_MS: "1000" } : {}),
   });
   // Two API processes, the same code: one reads history from the read model, one from the write tables.
   startNode("apps/api/src/main.ts", apiEnv(readApiPort as number, true));

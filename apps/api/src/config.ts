@@ -19,8 +19,8 @@ export const ApiConfigSchema = v.pipe(
     DATABASE_URL: env.optionalString(),
     DATABASE_POOL_MAX: env.int(20, 1, 1_000),
     // Issue 15: the order-history read model's database (history, admin list, timeline); unset: the write side answers.
-    READ_DATABASE_URL: env.optionalString(),
-    READ_DATABASE_POOL_MAX: env.int(10, 1, 1_000),
+    READ_MODEL_DATABASE_URL: env.optionalString(),
+    READ_MODEL_DATABASE_POOL_MAX: env.int(10, 1, 1_000),
     // Issue 17: a streaming replica of DATABASE_URL; an order's detail and a customer's list are read from it.
     DATABASE_READ_URL: env.optionalString(),
     DATABASE_READ_POOL_MAX: env.int(20, 1, 1_000),

@@ -53,7 +53,7 @@ const optionalLimiters = (rateLimiters: RateLimiters | undefined) => (rateLimite
 
 export interface ApiInstance extends BuiltApp {
   readonly pool: Pool;
-  /** The read model's pool when READ_DATABASE_URL is set (the caller closes it). */
+  /** The read model's pool when READ_MODEL_DATABASE_URL is set (the caller closes it). */
   readonly readPool: Pool | null;
   /** The streaming replica's pool when DATABASE_READ_URL is set (the caller closes it). */
   readonly replicaPool: Pool | null;
@@ -77,8 +77,12 @@ export function createApi(
     });
   const readPool =
     overrides.readModel?.pool ??
-    (config.READ_DATABASE_URL
-      ? createPool({ connectionString: config.READ_DATABASE_URL, max: config.READ_DATABASE_POOL_MAX, applicationName: "order-api-read" })
+    (config.READ_MODEL_DATABASE_URL
+      ? createPool({
+          connectionString: config.READ_MODEL_DATABASE_URL,
+          max: config.READ_MODEL_DATABASE_POOL_MAX,
+          applicationName: "order-api-read",
+        })
       : null);
   const replicaPool =
     overrides.replicaPool ??

@@ -17,7 +17,7 @@ commands:
                               where Debezium publishes without marking (never with the relay)
 
 options: --json (machine-readable output), --help
-environment: READ_DATABASE_URL, DATABASE_URL (the outbox the replay reads), KAFKA_BROKERS, ORDERS_TOPIC
+environment: READ_MODEL_DATABASE_URL, DATABASE_URL (the outbox the replay reads), KAFKA_BROKERS, ORDERS_TOPIC
 `;
 
 const { values, positionals } = parseArgs({
@@ -39,7 +39,7 @@ if (values.help || !command) {
   process.exit(command || values.help ? 0 : 2);
 }
 if (command !== "rebuild") fail(`unknown command ${command}`);
-const readUrl = process.env.READ_DATABASE_URL ?? fail("READ_DATABASE_URL is not set");
+const readUrl = process.env.READ_MODEL_DATABASE_URL ?? fail("READ_MODEL_DATABASE_URL is not set");
 const writeUrl = process.env.DATABASE_URL ?? fail("DATABASE_URL is not set");
 const brokers = process.env.KAFKA_BROKERS ?? fail("KAFKA_BROKERS is not set");
 const topic = process.env.ORDERS_TOPIC ?? DEFAULT_TOPIC_NAMES.orders;

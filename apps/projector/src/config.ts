@@ -5,7 +5,7 @@ import * as v from "valibot";
 /** The projector's environment (docs/configuration.md, issue 15). */
 export const ProjectorEnvSchema = v.object({
   /** The read model's own database (never the write database). */
-  READ_DATABASE_URL: env.url(),
+  READ_MODEL_DATABASE_URL: env.url(),
   KAFKA_BROKERS: env.list(),
   ...topicEnvEntries,
   PROJECTOR_GROUP_ID: env.string("order-projector"),
@@ -36,7 +36,7 @@ export interface ProjectorConfig {
 }
 
 export const toProjectorConfig = (e: ProjectorEnv): ProjectorConfig => ({
-  readDatabaseUrl: e.READ_DATABASE_URL,
+  readDatabaseUrl: e.READ_MODEL_DATABASE_URL,
   brokers: e.KAFKA_BROKERS,
   topics: topicNamesFrom(e),
   groupId: e.PROJECTOR_GROUP_ID,

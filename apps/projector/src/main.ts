@@ -22,7 +22,7 @@ const tracing = startTracing({ service: "projector" }); // the one tracing.ts st
 shutdown.onShutdown("tracing", () => tracing.shutdown());
 routeKafkaLogs(logger.child({ component: "kafka" }));
 
-const probe = createPool({ connectionString: env.READ_DATABASE_URL, max: 1 });
+const probe = createPool({ connectionString: env.READ_MODEL_DATABASE_URL, max: 1 });
 await waitForDependency("read database", () => probe.query("SELECT 1"), logger);
 await probe.end();
 await waitForDependency(

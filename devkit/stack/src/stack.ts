@@ -264,7 +264,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await run({
         name: "projector",
         script: "apps/projector/src/main.ts",
-        env: { ...common, READ_DATABASE_URL: readDatabaseUrl, PROJECTOR_GROUP_ID: `order-projector${ns}`, METRICS_PORT: "0" },
+        env: { ...common, READ_MODEL_DATABASE_URL: readDatabaseUrl, PROJECTOR_GROUP_ID: `order-projector${ns}`, METRICS_PORT: "0" },
       });
     const apis: ManagedProcess[] = [];
     const apiCount = options.apis ?? 1;
@@ -284,7 +284,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             // rate (the limiter still runs, on PostgreSQL, through every fault).
             RATE_LIMIT_PER_ADDRESS: "1000000",
             RATE_LIMIT_PER_USER: "1000000",
-            ...(readDatabaseUrl ? { READ_DATABASE_URL: readDatabaseUrl } : {}),
+            ...(readDatabaseUrl ? { READ_MODEL_DATABASE_URL: readDatabaseUrl } : {}),
             ...options.appEnv?.api,
           },
         }),

@@ -136,7 +136,7 @@ describe("the read side end to end (api → outbox → orders → notification s
         cwd: REPO_ROOT,
         env: {
           ...process.env,
-          READ_DATABASE_URL: stack.readDatabaseUrl as string,
+          READ_MODEL_DATABASE_URL: stack.readDatabaseUrl as string,
           DATABASE_URL: stack.databaseUrl,
           KAFKA_BROKERS: stack.brokers.join(","),
           ORDERS_TOPIC: stack.topics.orders,

@@ -12,7 +12,7 @@ import { toOrderSummaryView } from "../services/order-view.ts";
  * The read side of the API (issue 15; docs/api.md "Read model and read-your-writes"):
  * - every response that changed an order (a 2xx to a POST under /api/orders) carries
  *   `Order-Version: <n>`, the order's version after the change (OrderStatusChanged carries the same);
- * - with a read model (READ_DATABASE_URL), the history and admin-list pages come from it; a request
+ * - with a read model (READ_MODEL_DATABASE_URL), the history and admin-list pages come from it; a request
  *   with `X-Min-Version: <order id>:<n>` waits up to the configured bound for the projection to reach
  *   version n of that order, else is answered by the write side (`X-Read-Source` says which), as is
  *   every read the read model fails to answer (`read_model_errors_total`);
