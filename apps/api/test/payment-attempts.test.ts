@@ -1,10 +1,8 @@
-import { withTransaction } from "@orders/db";
-import type { DecisionContext, LifecycleEvent } from "@orders/domain";
-import { applyEvents } from "@orders/lifecycle";
+import type { DecisionContext } from "@orders/domain";
 import { recordingJobQueue } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness, orderBody } from "./support/harness.ts";
-import { adminToken, token } from "./support/tokens.ts";
+import { type Harness, orderBody } from "./support/harness.ts";
+import { consumerApplier, openOrderWorld } from "./support/order-world.ts";
 
 /*
  * POST /api/orders/{id}/payment-attempts and the attempts in GET /api/orders/{id} (issue 14):
@@ -20,22 +18,12 @@ const { jobs, queue: recorder } = recordingJobQueue();
 const consumerDecision: DecisionContext = { maxPaymentAttempts: 1, paymentActionWindowMs: 60_000, maxCustomerAttempts: 2 };
 
 beforeAll(async () => {
-  h = await createHarness({ label: "payment-attempts", deps: { jobs: recorder, maxCustomerPaymentAttempts: 2 } });
-  alice = await token("alice");
-  bob = await token("bob");
-  admin = await adminToken();
+  ({ h, alice, bob, admin } = await openOrderWorld({ label: "payment-attempts", deps: { jobs: recorder, maxCustomerPaymentAttempts: 2 } }));
 });
 afterAll(() => h?.close());
 
 let n = 0;
-const advance = (orderId: string, ...events: LifecycleEvent[]) =>
-  withTransaction(h.db.pool, (c) =>
-    applyEvents(
-      c,
-      events.map((event) => ({ orderId, event, messageId: `test:${n++}` })),
-      { consumer: "test", source: "/test", decision: consumerDecision, jobs: recorder },
-    ),
-  );
+const advance = consumerApplier(() => h.db.pool, consumerDecision, recorder);
 
 /** An order whose card was declined for good: PENDING, payment ACTION_REQUIRED. */
 async function declinedOrder(): Promise<string> {

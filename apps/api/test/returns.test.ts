@@ -1,10 +1,9 @@
 import { withTransaction } from "@orders/db";
-import type { LifecycleEvent } from "@orders/domain";
 import { applyEvents } from "@orders/lifecycle";
 import { recordingJobQueue } from "@orders/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness, orderBody } from "./support/harness.ts";
-import { adminToken, token } from "./support/tokens.ts";
+import { type Harness, orderBody } from "./support/harness.ts";
+import { consumerApplier, openOrderWorld } from "./support/order-world.ts";
 
 /*
  * Partial cancellations, returns and receipts over HTTP (issue 13): idempotent, owner/admin
@@ -19,23 +18,13 @@ let admin: string;
 const { jobs, queue: recorder } = recordingJobQueue();
 
 beforeAll(async () => {
-  h = await createHarness({ label: "returns", deps: { jobs: recorder } });
-  alice = await token("alice");
-  bob = await token("bob");
-  admin = await adminToken();
+  ({ h, alice, bob, admin } = await openOrderWorld({ label: "returns", deps: { jobs: recorder } }));
 });
 afterAll(() => h?.close());
 
 let n = 0;
 /** What the consumer would apply for the services' answers. */
-const advance = (orderId: string, ...events: LifecycleEvent[]) =>
-  withTransaction(h.db.pool, (c) =>
-    applyEvents(
-      c,
-      events.map((event) => ({ orderId, event, messageId: `test:${n++}` })),
-      { consumer: "test", source: "/test", decision: { maxPaymentAttempts: 3 }, jobs: recorder },
-    ),
-  );
+const advance = consumerApplier(() => h.db.pool, { maxPaymentAttempts: 3 }, recorder);
 
 /** abc 49.99 × 2, sku-1 12.50 × 4 = 149.98; paid and confirmed. */
 async function paidOrder(): Promise<string> {
