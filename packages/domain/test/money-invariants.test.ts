@@ -3,17 +3,15 @@ import { describe, expect, it } from "vitest";
 import {
   type DecisionContext,
   decide,
-  type FollowUp,
-  INITIAL_ORDER_STATE,
   type LifecycleEvent,
   type Money,
-  type OrderState,
   PAYMENT_SERVICE_UNREACHABLE,
   type PaymentFacts,
   type PaymentServiceAnswer,
   reconcilePayment,
   recordAttempts,
 } from "../src/index.ts";
+import { type ChargeOutcome, OrderWorld, take } from "./support/order-world.ts";
 
 /*
  * The money invariants of docs/lifecycle.md, proven over arbitrary interleavings of everything
@@ -33,8 +31,6 @@ const ctx = { maxPaymentAttempts: 3 };
  * cancelling, customer retries, the window's expiry; the decision table sees the attempts.
  */
 const ctx14: DecisionContext = { maxPaymentAttempts: 3, paymentActionWindowMs: 60_000, maxCustomerAttempts: 2 };
-
-type ChargeOutcome = "success" | "retryable" | "declined";
 
 /** The payment service as the simulator behaves: one capture per order, idempotent per attempt. */
 class PaymentServiceModel {
@@ -64,25 +60,20 @@ class PaymentServiceModel {
   }
 }
 
-class World {
+class World extends OrderWorld {
   /** Issue 14 mode: attempts are recorded and passed to the decision table (undefined: before issue 14). */
   facts: PaymentFacts | undefined;
   readonly decision: DecisionContext;
   constructor(decision: DecisionContext = ctx) {
+    super();
     this.decision = decision;
     if (decision.paymentActionWindowMs) this.facts = { method: "card", attempts: [] };
   }
-  state: OrderState = INITIAL_ORDER_STATE;
   readonly service = new PaymentServiceModel();
-  /** Records on the topics, not yet consumed (any order, any number of times). */
-  inFlight: LifecycleEvent[] = [];
-  /** pg-boss jobs waiting to run. */
-  jobs: FollowUp[] = [];
   /** PaymentInitiator runs that read a chargeable order and are paused before their charge. */
   pausedCharges: number[] = [];
   /** Every attempt a job was ever created for (a stale run can only charge one of these). */
   readonly attempts = new Set<number>();
-  inventoryAnswered = false;
 
   apply(event: LifecycleEvent): void {
     const d = decide(this.state, event, this.decision, this.facts);
@@ -121,16 +112,7 @@ class World {
   /** Runs everything still queued, with no more faults, until nothing moves. */
   settle(): void {
     for (let round = 0; round < 50; round++) {
-      if (!this.inventoryAnswered) {
-        this.inventoryAnswered = true;
-        this.apply({ type: "InventoryReserved" });
-      }
-      const events = this.inFlight;
-      this.inFlight = [];
-      for (const e of events) this.apply(e);
-      const jobs = this.jobs;
-      this.jobs = [];
-      for (const j of jobs) j.type === "InitiatePayment" ? this.runInitiator(j.attempt, "success", false) : this.runRefund();
+      for (const j of this.deliverAll()) j.type === "InitiatePayment" ? this.runInitiator(j.attempt, "success", false) : this.runRefund();
       const paused = this.pausedCharges;
       this.pausedCharges = [];
       for (const a of paused) this.inFlight.push(this.service.charge(a, "success"));
@@ -175,14 +157,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant("reconcile"), reachable: fc.boolean(), pendingPastBound: fc.boolean() }),
   },
 );
-
-function take<T>(list: T[], pick: number, keep = false): T | undefined {
-  if (list.length === 0) return undefined;
-  const i = pick % list.length;
-  const item = list[i] as T;
-  if (!keep) list.splice(i, 1);
-  return item;
-}
 
 /** The same steps plus issue 14's: the customer pays again, the action-required window closes. */
 const step14: fc.Arbitrary<Step> = fc.oneof(
@@ -249,19 +223,24 @@ function play(steps: readonly Step[], decision: DecisionContext = ctx): World {
   return w;
 }
 
+/** After the world settles: captured ⇒ live or refunded; cancelled ⇒ payment final and no money kept. */
+function expectMoneySettled(w: World): void {
+  const { status, paymentStatus } = w.state;
+  if (w.service.captured && !w.service.refunded) expect(status).not.toBe("CANCELLED");
+  if (status === "CANCELLED") expect(["NOT_STARTED", "FAILED", "REFUNDED"]).toContain(paymentStatus);
+  // The order's payment agrees with the service's own record.
+  expect(paymentStatus === "REFUNDED").toBe(w.service.refunded);
+  if (paymentStatus === "SUCCEEDED") expect(w.service.captured).toBe(true);
+  if (w.service.captured && status !== "CANCELLED") expect(paymentStatus).toBe("SUCCEEDED");
+}
+
 describe("money invariants over arbitrary interleavings (docs/lifecycle.md)", () => {
   it("after the world settles: captured ⇒ live or refunded; cancelled ⇒ payment final and no money kept", () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
         const w = play(steps);
         w.settle();
-        const { status, paymentStatus } = w.state;
-        if (w.service.captured && !w.service.refunded) expect(status).not.toBe("CANCELLED");
-        if (status === "CANCELLED") expect(["NOT_STARTED", "FAILED", "REFUNDED"]).toContain(paymentStatus);
-        // The order's payment agrees with the service's own record.
-        expect(paymentStatus === "REFUNDED").toBe(w.service.refunded);
-        if (paymentStatus === "SUCCEEDED") expect(w.service.captured).toBe(true);
-        if (w.service.captured && status !== "CANCELLED") expect(paymentStatus).toBe("SUCCEEDED");
+        expectMoneySettled(w);
       }),
       { numRuns: 8_000 },
     );
@@ -273,12 +252,8 @@ describe("money invariants over arbitrary interleavings (docs/lifecycle.md)", ()
         const w = play(steps, ctx14);
         if (w.state.paymentStatus === "ACTION_REQUIRED") expect(w.state.status).toBe("PENDING");
         w.settle();
+        expectMoneySettled(w);
         const { status, paymentStatus } = w.state;
-        if (w.service.captured && !w.service.refunded) expect(status).not.toBe("CANCELLED");
-        if (status === "CANCELLED") expect(["NOT_STARTED", "FAILED", "REFUNDED"]).toContain(paymentStatus);
-        expect(paymentStatus === "REFUNDED").toBe(w.service.refunded);
-        if (paymentStatus === "SUCCEEDED") expect(w.service.captured).toBe(true);
-        if (w.service.captured && status !== "CANCELLED") expect(paymentStatus).toBe("SUCCEEDED");
         // Nothing waits for a customer once the world settled: the window closed or a retry ended it.
         expect(status).not.toBe("PENDING");
         expect(paymentStatus).not.toBe("ACTION_REQUIRED");

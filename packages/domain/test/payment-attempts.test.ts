@@ -17,6 +17,7 @@ import {
   type PaymentMethod,
   recordAttempts,
 } from "../src/index.ts";
+import { type ChargeOutcome, OrderWorld, take } from "./support/order-world.ts";
 
 /*
  * Payment attempts (issue 14): customer retries after a decline, the action-required window,
@@ -28,8 +29,6 @@ import {
 const ctx: DecisionContext = { maxPaymentAttempts: 3, paymentActionWindowMs: 60_000, maxCustomerAttempts: 2 };
 const ORDER = "0190b3c4-0000-7000-8000-000000000001";
 const AMOUNT = "30.00" as Money;
-
-type ChargeOutcome = "success" | "retryable" | "declined";
 
 /** A gateway with one payment per attempt key (not per order): two attempts can both capture. */
 class GatewayModel {
@@ -60,12 +59,9 @@ class GatewayModel {
   }
 }
 
-class World {
-  state: OrderState = INITIAL_ORDER_STATE;
+class World extends OrderWorld {
   facts: PaymentFacts = { method: "card", attempts: [] };
   readonly gateway = new GatewayModel();
-  inFlight: LifecycleEvent[] = [];
-  jobs: FollowUp[] = [];
   /** Second captures the writer would refund (its ledger mirror asks for them). */
   secondCaptureRefunds: number[] = [];
   /**
@@ -73,7 +69,6 @@ class World {
    * of the same attempt is a second outcome on purpose: a gateway that reported a timeout may still capture.
    */
   readonly outcomesApplied: string[] = [];
-  inventoryAnswered = false;
   clock = 0;
 
   apply(event: LifecycleEvent): Decision {
@@ -114,16 +109,7 @@ class World {
 
   settle(): void {
     for (let round = 0; round < 60; round++) {
-      if (!this.inventoryAnswered) {
-        this.inventoryAnswered = true;
-        this.apply({ type: "InventoryReserved" });
-      }
-      const events = this.inFlight;
-      this.inFlight = [];
-      for (const e of events) this.apply(e);
-      const jobs = this.jobs;
-      this.jobs = [];
-      for (const j of jobs) this.runJob(j, "success");
+      for (const j of this.deliverAll()) this.runJob(j, "success");
       this.runSecondCaptureRefunds();
       if (this.state.paymentStatus === "ACTION_REQUIRED") this.apply({ type: "PaymentWindowExpired" });
       if (this.state.status === "PENDING" && this.inFlight.length === 0 && this.jobs.length === 0) this.apply({ type: "PendingTimeout" });
@@ -156,14 +142,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("expire") }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("refunds") }) },
 );
-
-function take<T>(list: T[], pick: number, keep = false): T | undefined {
-  if (list.length === 0) return undefined;
-  const i = pick % list.length;
-  const item = list[i] as T;
-  if (!keep) list.splice(i, 1);
-  return item;
-}
 
 function play(steps: readonly Step[]): World {
   const w = new World();
