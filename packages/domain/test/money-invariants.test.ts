@@ -11,7 +11,7 @@ import {
   reconcilePayment,
   recordAttempts,
 } from "../src/index.ts";
-import { type ChargeOutcome, OrderWorld, take } from "./support/order-world.ts";
+import { type ChargeOutcome, OrderWorld, playShared, type SharedStep, take } from "./support/order-world.ts";
 
 /*
  * The money invariants of docs/lifecycle.md, proven over arbitrary interleavings of everything
@@ -127,14 +127,12 @@ class World extends OrderWorld {
 }
 
 type Step =
-  | { kind: "deliver"; pick: number; keepCopy: boolean }
+  | SharedStep
   | { kind: "lose"; pick: number }
   | { kind: "job"; pick: number; outcome: ChargeOutcome; pause: boolean; exhaust: boolean }
   | { kind: "resumePaused"; pick: number; outcome: ChargeOutcome }
   | { kind: "staleCharge"; pick: number; outcome: ChargeOutcome }
   | { kind: "inventory"; ok: boolean }
-  | { kind: "cancel" }
-  | { kind: "timeout" }
   | { kind: "reconcile"; reachable: boolean; pendingPastBound: boolean }
   | { kind: "customerRetry" }
   | { kind: "windowExpired" };
@@ -169,11 +167,11 @@ function play(steps: readonly Step[], decision: DecisionContext = ctx): World {
   const w = new World(decision);
   for (const s of steps) {
     switch (s.kind) {
-      case "deliver": {
-        const e = take(w.inFlight, s.pick, s.keepCopy);
-        if (e) w.apply(e);
+      case "deliver":
+      case "cancel":
+      case "timeout":
+        playShared(w, s);
         break;
-      }
       case "lose":
         // A record that never reaches the consumer (only reconciliation can learn of it).
         take(w.inFlight, s.pick);
@@ -202,12 +200,6 @@ function play(steps: readonly Step[], decision: DecisionContext = ctx): World {
       case "inventory":
         w.inventoryAnswered = true;
         w.apply(s.ok ? { type: "InventoryReserved" } : { type: "InventoryFailure", reason: "out of stock" });
-        break;
-      case "cancel":
-        w.apply({ type: "CancelRequested", reason: "user" });
-        break;
-      case "timeout":
-        w.apply({ type: "PendingTimeout" });
         break;
       case "reconcile":
         w.reconcile(s.reachable, s.pendingPastBound);

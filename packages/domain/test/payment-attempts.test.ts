@@ -17,7 +17,7 @@ import {
   type PaymentMethod,
   recordAttempts,
 } from "../src/index.ts";
-import { type ChargeOutcome, OrderWorld, take } from "./support/order-world.ts";
+import { type ChargeOutcome, OrderWorld, playShared, type SharedStep, take } from "./support/order-world.ts";
 
 /*
  * Payment attempts (issue 14): customer retries after a decline, the action-required window,
@@ -120,13 +120,11 @@ class World extends OrderWorld {
 }
 
 type Step =
-  | { kind: "deliver"; pick: number; keepCopy: boolean }
+  | SharedStep
   | { kind: "job"; pick: number; outcome: ChargeOutcome; keep: boolean }
   | { kind: "lateCapture"; pick: number }
   | { kind: "retry"; method: PaymentMethod }
   | { kind: "inventory" }
-  | { kind: "cancel" }
-  | { kind: "timeout" }
   | { kind: "expire" }
   | { kind: "refunds" };
 
@@ -147,11 +145,11 @@ function play(steps: readonly Step[]): World {
   const w = new World();
   for (const s of steps) {
     switch (s.kind) {
-      case "deliver": {
-        const e = take(w.inFlight, s.pick, s.keepCopy);
-        if (e) w.apply(e);
+      case "deliver":
+      case "cancel":
+      case "timeout":
+        playShared(w, s);
         break;
-      }
       case "job": {
         // `keep`: the job runs again later (a re-run after expiry sends the same attempt's key).
         const j = take(w.jobs, s.pick, s.keep);
@@ -171,12 +169,6 @@ function play(steps: readonly Step[]): World {
       case "inventory":
         w.inventoryAnswered = true;
         w.apply({ type: "InventoryReserved" });
-        break;
-      case "cancel":
-        w.apply({ type: "CancelRequested", reason: "user" });
-        break;
-      case "timeout":
-        w.apply({ type: "PendingTimeout" });
         break;
       case "expire":
         w.apply({ type: "PaymentWindowExpired" });

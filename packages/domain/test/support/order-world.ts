@@ -45,3 +45,22 @@ export abstract class OrderWorld {
     return jobs;
   }
 }
+
+/** The steps both models play alike: a record delivered (a copy kept on the topic, or not), a cancel, the pending deadline. */
+export type SharedStep = { kind: "deliver"; pick: number; keepCopy: boolean } | { kind: "cancel" } | { kind: "timeout" };
+
+export function playShared(w: OrderWorld, s: SharedStep): void {
+  switch (s.kind) {
+    case "deliver": {
+      const e = take(w.inFlight, s.pick, s.keepCopy);
+      if (e) w.apply(e);
+      break;
+    }
+    case "cancel":
+      w.apply({ type: "CancelRequested", reason: "user" });
+      break;
+    case "timeout":
+      w.apply({ type: "PendingTimeout" });
+      break;
+  }
+}
