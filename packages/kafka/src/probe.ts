@@ -44,3 +44,10 @@ export function createKafkaProbe(options: { brokers: readonly string[]; clientId
     },
   };
 }
+
+/** A start-up probe: an admin client with no client-side retries connects once and disconnects. */
+export async function connectOnce(options: { brokers: readonly string[]; clientId: string }): Promise<void> {
+  const admin = createKafka({ brokers: options.brokers, clientId: options.clientId, retries: 0 }).admin();
+  await admin.connect();
+  await admin.disconnect();
+}

@@ -9,3 +9,4 @@ export * from "./readiness.ts";
 export * from "./resilience.ts";
 export * from "./shutdown.ts";
 export * from "./tracing.ts";
+export * from "./worker.ts";
