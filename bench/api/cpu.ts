@@ -4,34 +4,7 @@
  * backends that already exited). On 2 shared cores the sum of these per request is what
  * bounds throughput, so the bench prints it next to the rates.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-
-const TICK_MS = 10; // USER_HZ = 100 on Linux
-
-/** [own ticks, waited-for children's ticks] from /proc/<pid>/stat. */
-function ticks(pid: number | "self"): [number, number] {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // after the comm: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14)
-    return [Number(f[11]) + Number(f[12]), Number(f[13]) + Number(f[14])];
-  } catch {
-    return [0, 0];
-  }
-}
-
-function childrenOf(ppid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === ppid) pids.push(Number(entry));
-    } catch {}
-  }
-  return pids;
-}
+import { postmasterCpuMs, postmasterPid, TICK_MS, ticks } from "../lib/cpu.ts";
 
 export interface CpuSample {
   readonly api: number;
@@ -42,16 +15,15 @@ export interface CpuSample {
 }
 
 export function cpuSampler(pids: { api: number; simulator: number; postgresDataDir: string }): () => CpuSample {
-  const postmaster = Number(readFileSync(join(pids.postgresDataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+  const postmaster = postmasterPid(pids.postgresDataDir);
   return () => {
-    const [pmOwn, pmChildren] = ticks(postmaster);
-    const backends = childrenOf(postmaster).reduce((sum, pid) => sum + ticks(pid)[0], 0);
+    const postgres = postmasterCpuMs(postmaster);
     const [self, waited] = ticks("self");
     return {
       api: ticks(pids.api)[0] * TICK_MS,
       simulator: ticks(pids.simulator)[0] * TICK_MS,
       bench: (self + waited) * TICK_MS,
-      postgres: (pmOwn + pmChildren + backends) * TICK_MS,
+      postgres,
     };
   };
 }

@@ -15,11 +15,8 @@
  *                              BENCH_PROBE_RATE=20 BENCH_DURABLE=1: fsync=on)
  * Goals (issue 15): (2) ≥ 0.9 × (1); p99 of (4) < 50 ms.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import { loadavg } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createDatabase, migrate } from "@orders/db";
 import { migrateReadModel } from "@orders/db/read-model";
@@ -28,6 +25,7 @@ import { startLocalPostgres } from "@orders/local-postgres";
 import autocannon from "autocannon";
 import { sign } from "hono/jwt";
 import pg from "pg";
+import { freePort, nodeChildren, waitFor as waitForUrl } from "../lib/processes.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -35,32 +33,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const READ_RATE = Number(process.env.BENCH_READ_RATE ?? 200);
 const PROBE_RATE = Number(process.env.BENCH_PROBE_RATE ?? 20);
 const SECRET = "bench-secret-that-is-at-least-32-characters";
-const children: ChildProcess[] = [];
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never became ready`);
-}
-function startNode(script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [join(root, script)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
-  children.push(child);
-  return child;
-}
-const stopChildren = () =>
-  Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once("exit", r).kill("SIGTERM")))));
+const children = nodeChildren(root);
+const startNode = children.start;
+const stopChildren = children.stop;
+const waitFor = (url: string) => waitForUrl(url, 600);
 
 interface Figures {
   rps: number;

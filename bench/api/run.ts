@@ -16,18 +16,16 @@
  *   BENCH_API_ROOT=<checkout>        runs the API and simulator of another checkout (A/B against a
  *                                    git worktree of an older commit; pgbench stays this one's)
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { loadavg } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrate } from "@orders/db";
 import { startLocalPostgres } from "@orders/local-postgres";
 import autocannon from "autocannon";
 import { sign } from "hono/jwt";
 import pg from "pg";
+import { freePort, nodeChildren, waitFor as waitForUrl } from "../lib/processes.ts";
 import { type CpuSample, cpuPerRequest, cpuSampler } from "./cpu.ts";
 import { type Figures, formatWakeCost, measureWakeCost, pgbench, WAKE_VARIANTS, type WakeCost } from "./pgbench.ts";
 import { createOrderScript, getOrderScript } from "./pgbench-scripts.ts";
@@ -43,35 +41,10 @@ const WAKE = {
   seconds: Number(process.env.BENCH_WAKE_SECONDS ?? 8),
   rounds: Number(process.env.BENCH_WAKE_ROUNDS ?? 2),
 };
-let children: ChildProcess[] = [];
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never became ready`);
-}
-
-function startNode(script: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [...nodeArgs, join(root, script)], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  children.push(child);
-  return child;
-}
+const children = nodeChildren(root);
+const startNode = children.start;
+const stopChildren = children.stop;
+const waitFor = (url: string) => waitForUrl(url, 200);
 
 const peakRssMb = (pid: number) => {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -233,14 +206,6 @@ async function runMode(mode: string): Promise<ModeFigures> {
     await stopChildren();
     await database.stop();
   }
-}
-
-async function stopChildren(): Promise<void> {
-  // Wait for the children to exit: a CPU profile is written on exit.
-  await Promise.all(
-    children.map((c) => (c.exitCode !== null ? undefined : new Promise((resolve) => c.once("exit", resolve).kill("SIGTERM")))),
-  );
-  children = [];
 }
 
 const results = new Map<string, ModeFigures>();

@@ -5,7 +5,8 @@
 import { readFile } from "node:fs/promises";
 import type { Pool } from "@orders/db";
 import { uuidv7 } from "@orders/domain";
-import { createIdempotentProducer, type Kafka, type OutgoingRecord, orderResultRecord, sendRecords } from "@orders/kafka";
+import { createIdempotentProducer, type Kafka, type OutgoingRecord, orderResultRecord, sendRecords, type TopicNames } from "@orders/kafka";
+import { ManagedProcess } from "@orders/stack";
 
 export async function insertOrders(pool: Pool, n: number): Promise<string[]> {
   const ids = Array.from({ length: n }, () => uuidv7());
@@ -54,4 +55,39 @@ export async function peakRss(pid: number | undefined): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
   const m = /VmHWM:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** Consumer instance `i` of a bench run: its own topics and group, no job workers, chunks of 500, 8 connections. */
+export function benchConsumer(options: {
+  name: string;
+  databaseUrl: string;
+  brokers: readonly string[];
+  topics: TopicNames;
+  group: string;
+  /** Partitions per topic ÷ instances, rounded up. */
+  partitionsConcurrently: number;
+}): ManagedProcess {
+  return new ManagedProcess(
+    {
+      name: options.name,
+      script: "apps/consumer/src/main.ts",
+      env: {
+        DATABASE_URL: options.databaseUrl,
+        KAFKA_BROKERS: options.brokers.join(","),
+        ORDERS_TOPIC: options.topics.orders,
+        INVENTORY_TOPIC: options.topics.inventory,
+        PAYMENTS_TOPIC: options.topics.payments,
+        DELIVERIES_TOPIC: options.topics.deliveries,
+        CONSUMER_GROUP_ID: options.group,
+        PAYMENT_URL: "http://127.0.0.1:9",
+        RUN_JOB_WORKERS: "false",
+        METRICS_PORT: "0",
+        LOG_LEVEL: "warn",
+        CONSUMER_CHUNK_SIZE: "500",
+        CONSUMER_PARTITIONS_CONCURRENTLY: String(options.partitionsConcurrently),
+        DATABASE_POOL_MAX: "8",
+      },
+    },
+    "/tmp",
+  );
 }

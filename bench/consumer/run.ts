@@ -9,9 +9,9 @@ import { createPool, migrate } from "@orders/db";
 import { createKafka, ensureTopics, projectTopics } from "@orders/kafka";
 import { startKafka } from "@orders/local-kafka";
 import { startLocalPostgres } from "@orders/local-postgres";
-import { ManagedProcess } from "@orders/stack";
+import type { ManagedProcess } from "@orders/stack";
 import pg from "pg";
-import { insertOrders, peakRss, prefill } from "./lib.ts";
+import { benchConsumer, insertOrders, peakRss, prefill } from "./lib.ts";
 
 const { values } = parseArgs({ options: { events: { type: "string", default: "100000" }, partitions: { type: "string", default: "6" } } });
 const EVENTS = Number(values.events);
@@ -42,29 +42,14 @@ async function runOnce(serverUrl: string, brokers: string[], instances: number) 
   const consumers: ManagedProcess[] = [];
   for (let i = 0; i < instances; i++) {
     consumers.push(
-      new ManagedProcess(
-        {
-          name: `consumer${ns}-${i}`,
-          script: "apps/consumer/src/main.ts",
-          env: {
-            DATABASE_URL: databaseUrl,
-            KAFKA_BROKERS: brokers.join(","),
-            ORDERS_TOPIC: topics.orders,
-            INVENTORY_TOPIC: topics.inventory,
-            PAYMENTS_TOPIC: topics.payments,
-            DELIVERIES_TOPIC: topics.deliveries,
-            CONSUMER_GROUP_ID: group,
-            PAYMENT_URL: "http://127.0.0.1:9",
-            RUN_JOB_WORKERS: "false",
-            METRICS_PORT: "0",
-            LOG_LEVEL: "warn",
-            CONSUMER_CHUNK_SIZE: "500",
-            CONSUMER_PARTITIONS_CONCURRENTLY: String(Math.ceil(PARTITIONS / instances)),
-            DATABASE_POOL_MAX: "8",
-          },
-        },
-        "/tmp",
-      ),
+      benchConsumer({
+        name: `consumer${ns}-${i}`,
+        databaseUrl,
+        brokers,
+        topics,
+        group,
+        partitionsConcurrently: Math.ceil(PARTITIONS / instances),
+      }),
     );
   }
   const t0 = performance.now();

@@ -18,9 +18,9 @@ import { type LocalKafka, startKafka } from "@orders/local-kafka";
 import { type LocalPostgres, startLocalPostgres } from "@orders/local-postgres";
 import { ManagedProcess } from "@orders/stack";
 import pg from "pg";
-import { insertOrders, peakRss, prefill } from "../consumer/lib.ts";
+import { benchConsumer, insertOrders, peakRss, prefill } from "../consumer/lib.ts";
+import { loadAverage, postgresCpuMs, processesCpuMs } from "../lib/cpu.ts";
 import { prefillOutbox } from "../relay/lib.ts";
-import { loadAverage, postgresCpuMs, processesCpuMs } from "./cpu.ts";
 
 const { values } = parseArgs({
   options: {
@@ -138,32 +138,15 @@ async function consumerRun(server: LocalPostgres, broker: LocalKafka, instances:
   const ids = await insertOrders(pool, Math.ceil(CONSUMER_EVENTS / 2));
   const { distinct } = await prefill(kafka, topics, ids);
   const group = `bench-scale${ns}`;
-  const consumers = Array.from(
-    { length: instances },
-    (_, i) =>
-      new ManagedProcess(
-        {
-          name: `consumer${ns}-${i}`,
-          script: "apps/consumer/src/main.ts",
-          env: {
-            DATABASE_URL: url,
-            KAFKA_BROKERS: broker.brokers.join(","),
-            ORDERS_TOPIC: topics.orders,
-            INVENTORY_TOPIC: topics.inventory,
-            PAYMENTS_TOPIC: topics.payments,
-            DELIVERIES_TOPIC: topics.deliveries,
-            CONSUMER_GROUP_ID: group,
-            PAYMENT_URL: "http://127.0.0.1:9",
-            RUN_JOB_WORKERS: "false",
-            METRICS_PORT: "0",
-            LOG_LEVEL: "warn",
-            CONSUMER_CHUNK_SIZE: "500",
-            CONSUMER_PARTITIONS_CONCURRENTLY: String(Math.ceil(PARTITIONS / instances)),
-            DATABASE_POOL_MAX: "8",
-          },
-        },
-        "/tmp",
-      ),
+  const consumers = Array.from({ length: instances }, (_, i) =>
+    benchConsumer({
+      name: `consumer${ns}-${i}`,
+      databaseUrl: url,
+      brokers: broker.brokers,
+      topics,
+      group,
+      partitionsConcurrently: Math.ceil(PARTITIONS / instances),
+    }),
   );
   const count = async () =>
     distinct - Number((await pool.query("SELECT count(*) AS n FROM processed_messages WHERE consumer = $1", [group])).rows[0].n);
