@@ -114,20 +114,9 @@ export interface TimelineEntry {
   readonly at: string;
 }
 
-export interface OrderSummary {
-  readonly id: string;
-  readonly userId: string;
-  readonly status: string;
-  readonly inventoryStatus: string;
-  readonly paymentStatus: string;
-  readonly deliveryStatus: string;
-  readonly totalAmount: string;
-  readonly currency: string;
-  readonly shippingAddress: string;
-  readonly paymentMethod: string;
+export interface OrderSummary extends sql.OrderHeadRow {
   readonly createdAt: Date;
   readonly updatedAt: Date;
-  readonly version: number;
 }
 
 export interface OrderDetail extends OrderSummary {
@@ -139,18 +128,7 @@ export interface OrderDetail extends OrderSummary {
   readonly paymentActionDeadline?: string | null;
 }
 
-export interface PaymentAttemptView {
-  readonly number: number;
-  readonly method: string;
-  readonly idempotencyKey: string;
-  readonly status: string;
-  readonly origin: string;
-  readonly amount: string;
-  readonly failureReason: string | null;
-  readonly retryable: boolean | null;
-  readonly startedAt: string;
-  readonly decidedAt: string | null;
-}
+export type PaymentAttemptView = sql.PaymentAttemptView;
 
 export async function getOrderDetail(db: Queryable, id: string): Promise<OrderDetail | null> {
   const { rows } = await run(db, sql.selectOrderDetail(id));

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { type OrderHistoryRow, projectOrder } from "@orders/domain";
 import { migrate } from "./migrate.ts";
+import type { OrderSummary } from "./orders-repository.ts";
 import type { Pool, Queryable } from "./pool.ts";
 import { rowsOf, run } from "./run.ts";
 import * as sql from "./sql/read-model.ts";
@@ -48,20 +49,7 @@ export async function projectEvents(pool: Pool, events: readonly sql.ReadModelEv
   });
 }
 
-export interface HistorySummary {
-  readonly id: string;
-  readonly userId: string;
-  readonly status: string;
-  readonly inventoryStatus: string;
-  readonly paymentStatus: string;
-  readonly deliveryStatus: string;
-  readonly totalAmount: string;
-  readonly currency: string;
-  readonly shippingAddress: string;
-  readonly paymentMethod: string;
-  readonly createdAt: Date;
-  readonly updatedAt: Date;
-  readonly version: number;
+export interface HistorySummary extends OrderSummary {
   readonly itemCount: number;
 }
 

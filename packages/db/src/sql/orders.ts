@@ -1,6 +1,21 @@
 import type { CompleteKeyArgs } from "./idempotency.ts";
 import type { Query } from "./query.ts";
 
+/** The columns every order row read back starts with, on the write side and in the read model. */
+export interface OrderHeadRow {
+  readonly id: string;
+  readonly userId: string;
+  readonly status: string;
+  readonly inventoryStatus: string;
+  readonly paymentStatus: string;
+  readonly deliveryStatus: string;
+  readonly totalAmount: string;
+  readonly currency: string;
+  readonly shippingAddress: string;
+  readonly paymentMethod: string;
+  readonly version: number;
+}
+
 export interface NewOrderRow {
   readonly id: string;
   readonly userId: string;

@@ -19,8 +19,8 @@ export const selectPaymentHeads = (orderIds: readonly string[]): Query => ({
   values: [orderIds],
 });
 
-export interface PaymentAttemptRow {
-  readonly orderId: string;
+/** One attempt as an order's detail shows it. */
+export interface PaymentAttemptView {
   readonly number: number;
   readonly method: string;
   readonly idempotencyKey: string;
@@ -31,6 +31,10 @@ export interface PaymentAttemptRow {
   readonly retryable: boolean | null;
   readonly startedAt: string;
   readonly decidedAt: string | null;
+}
+
+export interface PaymentAttemptRow extends PaymentAttemptView {
+  readonly orderId: string;
 }
 
 /** New attempts and changed ones (status, failure, decided_at); number, key, origin and start never change. */

@@ -1,3 +1,4 @@
+import type { OrderHeadRow } from "./orders.ts";
 import type { Query } from "./query.ts";
 
 /*
@@ -39,21 +40,10 @@ export const selectReadModelEvents = (orderIds: readonly string[]): Query => ({
   values: [orderIds],
 });
 
-export interface OrderHistoryWrite {
-  readonly id: string;
-  readonly userId: string;
-  readonly status: string;
-  readonly inventoryStatus: string;
-  readonly paymentStatus: string;
-  readonly deliveryStatus: string;
-  readonly totalAmount: string;
-  readonly currency: string;
-  readonly shippingAddress: string;
-  readonly paymentMethod: string;
+export interface OrderHistoryWrite extends OrderHeadRow {
   readonly itemCount: number;
   readonly createdAt: string;
   readonly updatedAt: string;
-  readonly version: number;
   readonly contiguous: number;
   readonly lastSequence: number;
 }
