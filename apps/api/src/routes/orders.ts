@@ -1,10 +1,7 @@
 import { getOrderAdjustments, listOrders, type Pool } from "@orders/db";
-import { AppError, CreateOrderRequestSchema, isUuid, parseOrThrow, type RefundPolicy, toFieldIssues, uuidv7 } from "@orders/domain";
+import { AppError, CreateOrderRequestSchema, type RefundPolicy, uuidv7 } from "@orders/domain";
 import { traceparentOf } from "@orders/runtime";
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
-import * as v from "valibot";
 import type { AppEnv } from "../env.ts";
 import type { ApiMetrics } from "../metrics.ts";
 import { readJson } from "../middleware/json-body.ts";
@@ -25,6 +22,7 @@ import { type CancelOrderDeps, cancelOrder } from "../services/cancel-order.ts";
 import { type CreateOrderDeps, createOrderIdempotently } from "../services/create-order.ts";
 import type { OrderReads } from "../services/order-reads.ts";
 import { toOrderSummaryView, toOrderView } from "../services/order-view.ts";
+import { assertMayList, bodyLimitOf, decodeCursor, encodeCursor, query as pageQuery, param } from "./request.ts";
 
 export interface OrderRouteDeps extends CreateOrderDeps, CancelOrderDeps {
   readonly pool: Pool;
@@ -36,14 +34,6 @@ export interface OrderRouteDeps extends CreateOrderDeps, CancelOrderDeps {
   readonly bodyLimitBytes: number;
 }
 
-const param = <S extends v.GenericSchema>(schema: S, value: string | undefined, name: string): v.InferOutput<S> => {
-  const r = v.safeParse(schema, value);
-  if (r.success) return r.output;
-  throw new AppError("VALIDATION_FAILED", `invalid ${name}`, {
-    issues: toFieldIssues(r.issues).map((i) => ({ pointer: `/${name}`, detail: i.detail })),
-  });
-};
-
 /**
  * What a customer reads of the timeline: every applied step, without the writer's internal skip
  * diagnostics (`skipped <Type>: <REASON> (…)`), which stay for admins (issue 13).
@@ -54,33 +44,9 @@ const forViewer = (view: OrderView, user: { admin: boolean }): OrderView =>
 /** A read after the caller's own write (docs/api.md, `X-Min-Version`) is not served by a lagging replica. */
 const wantsOwnWrite = (c: Context<AppEnv>) => c.req.header("x-min-version") !== undefined;
 
-/** Cursors are opaque: base64url of the last id of the previous page. */
-const encodeCursor = (id: string) => Buffer.from(id, "utf8").toString("base64url");
-function decodeCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined) return undefined;
-  const id = Buffer.from(cursor, "base64url").toString("utf8");
-  if (!isUuid(id))
-    throw new AppError("VALIDATION_FAILED", "invalid cursor", {
-      issues: [{ pointer: "/cursor", detail: "not a cursor from a previous page" }],
-    });
-  return id;
-}
-
-const queryIssues = (error: unknown) => {
-  if (error instanceof AppError && error.code === "VALIDATION_FAILED") {
-    return new AppError("VALIDATION_FAILED", "invalid query", { issues: error.issues });
-  }
-  return error;
-};
-
 export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const limit = bodyLimit({
-    maxSize: deps.bodyLimitBytes,
-    onError: () => {
-      throw new HTTPException(413, { message: `the body must not exceed ${deps.bodyLimitBytes} bytes` });
-    },
-  });
+  const limit = bodyLimitOf(deps.bodyLimitBytes);
 
   app.post("/", limit, async (c) => {
     const body = await readJson(c, CreateOrderRequestSchema, "order");
@@ -108,15 +74,8 @@ export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
 
   app.get("/user/:userId", async (c) => {
     const userId = param(UserIdParamSchema, c.req.param("userId"), "userId");
-    const user = c.get("user");
-    if (!user.admin && user.id !== userId) throw new AppError("FORBIDDEN", "you may list only your own orders");
-    const query = (() => {
-      try {
-        return parseOrThrow(UserPageQuerySchema, c.req.query(), "query");
-      } catch (error) {
-        throw queryIssues(error);
-      }
-    })();
+    assertMayList(c.get("user"), userId);
+    const query = pageQuery(UserPageQuerySchema, c);
     const page = await deps.reads.list({ userId, limit: query.limit, beforeId: decodeCursor(query.cursor) }, { fresh: wantsOwnWrite(c) });
     return c.json({ items: page.items.map(toOrderSummaryView), nextCursor: page.nextBeforeId ? encodeCursor(page.nextBeforeId) : null });
   });
@@ -132,13 +91,7 @@ export function orderRoutes(deps: OrderRouteDeps): Hono<AppEnv> {
 
   app.get("/", async (c) => {
     if (!c.get("user").admin) throw new AppError("FORBIDDEN", "listing all orders needs the admin role");
-    const query = (() => {
-      try {
-        return parseOrThrow(AdminPageQuerySchema, c.req.query(), "query");
-      } catch (error) {
-        throw queryIssues(error);
-      }
-    })();
+    const query = pageQuery(AdminPageQuerySchema, c);
     const page = await listOrders(deps.pool, {
       ...(query.userId ? { userId: query.userId } : {}),
       ...(query.status ? { status: query.status } : {}),

@@ -1,35 +1,19 @@
-import { AppError, toFieldIssues } from "@orders/domain";
 import { traceparentOf } from "@orders/runtime";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
-import * as v from "valibot";
 import type { AppEnv } from "../env.ts";
 import { readJson } from "../middleware/json-body.ts";
 import { IdempotencyKeySchema, OrderIdParamSchema, PaymentAttemptRequestSchema } from "../schemas.ts";
 import { type PaymentAttemptsDeps, retryPaymentIdempotently } from "../services/payment-attempts.ts";
+import { bodyLimitOf, param } from "./request.ts";
 
 export interface PaymentAttemptRouteDeps extends PaymentAttemptsDeps {
   readonly bodyLimitBytes: number;
 }
 
-const param = <S extends v.GenericSchema>(schema: S, value: string | undefined, name: string): v.InferOutput<S> => {
-  const r = v.safeParse(schema, value);
-  if (r.success) return r.output;
-  throw new AppError("VALIDATION_FAILED", `invalid ${name}`, {
-    issues: toFieldIssues(r.issues).map((i) => ({ pointer: `/${name}`, detail: i.detail })),
-  });
-};
-
 /** POST /api/orders/{id}/payment-attempts (issue 14), mounted under /api/orders. */
 export function paymentAttemptRoutes(deps: PaymentAttemptRouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const limit = bodyLimit({
-    maxSize: deps.bodyLimitBytes,
-    onError: () => {
-      throw new HTTPException(413, { message: `the body must not exceed ${deps.bodyLimitBytes} bytes` });
-    },
-  });
+  const limit = bodyLimitOf(deps.bodyLimitBytes);
   app.post("/:id/payment-attempts", limit, async (c) => {
     const orderId = param(OrderIdParamSchema, c.req.param("id"), "id").toLowerCase();
     const body = await readJson(c, PaymentAttemptRequestSchema, "payment attempt");

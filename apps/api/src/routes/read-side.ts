@@ -1,12 +1,13 @@
 import { getOrderDetail, type Pool } from "@orders/db";
 import { listOrderHistory, orderEventsOf, orderHistoryHead, writeSideOrderVersion } from "@orders/db/read-model";
-import { AppError, isCustomerFacing, isUuid, parseOrThrow } from "@orders/domain";
+import { AppError, isCustomerFacing, isUuid } from "@orders/domain";
 import { prometheus } from "@orders/runtime";
 import { type Context, Hono, type Next } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../env.ts";
 import { AdminPageQuerySchema, OrderIdParamSchema, UserIdParamSchema, UserPageQuerySchema } from "../schemas.ts";
 import { toOrderSummaryView } from "../services/order-view.ts";
+import { assertMayList, decodeCursor, encodeCursor, query } from "./request.ts";
 
 /**
  * The read side of the API (issue 15; docs/api.md "Read model and read-your-writes"):
@@ -46,25 +47,6 @@ function parseMinVersion(header: string | undefined, pathOrderId?: string): { or
   return { orderId, version: Number(m[2]) };
 }
 
-const encodeCursor = (id: string) => Buffer.from(id, "utf8").toString("base64url");
-function decodeCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined) return undefined;
-  const id = Buffer.from(cursor, "base64url").toString("utf8");
-  if (!isUuid(id))
-    throw new AppError("VALIDATION_FAILED", "invalid cursor", {
-      issues: [{ pointer: "/cursor", detail: "not a cursor from a previous page" }],
-    });
-  return id;
-}
-const query = <S extends v.GenericSchema>(schema: S, c: Context<AppEnv>): v.InferOutput<S> => {
-  try {
-    return parseOrThrow(schema, c.req.query(), "query");
-  } catch (error) {
-    if (error instanceof AppError && error.code === "VALIDATION_FAILED")
-      throw new AppError("VALIDATION_FAILED", "invalid query", { issues: error.issues });
-    throw error;
-  }
-};
 const param = <S extends v.GenericSchema>(schema: S, value: string | undefined, name: string): v.InferOutput<S> => {
   const r = v.safeParse(schema, value);
   if (r.success) return r.output;
@@ -176,8 +158,7 @@ export function readSideRoutes(deps: ReadSideDeps): Hono<AppEnv> {
 
   app.get("/user/:userId", async (c, next) => {
     const userId = param(UserIdParamSchema, c.req.param("userId"), "userId");
-    const user = c.get("user");
-    if (!user.admin && user.id !== userId) throw new AppError("FORBIDDEN", "you may list only your own orders");
+    assertMayList(c.get("user"), userId);
     const q = query(UserPageQuerySchema, c);
     return page(c, next, { userId, limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) });
   });
