@@ -1,51 +1,20 @@
-import { randomUUID } from "node:crypto";
 import { getOrderDetail } from "@orders/db";
-import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { cancelOrder, checkStack, hs256Token, loadStackEnv, type PlacedOrder, placeOrder, type Stack, startStack } from "../src/index.ts";
+import { describe, expect, it } from "vitest";
+import { cancelOrder, checkStack, hs256Token, type PlacedOrder, placeOrder } from "../src/index.ts";
+import { useE2eStack } from "./support/e2e-stack.ts";
 
-let db: TestDatabase;
-let stack: Stack;
-
-beforeAll(async () => {
-  db = await freshDatabase("e2e_lifecycle");
-  stack = await startStack({
-    databaseUrl: db.url,
-    kafkaBrokers: kafkaBrokers(),
-    namespace: `-${randomUUID().slice(0, 8)}`,
-    partitions: 3,
-    consumers: 1,
-    outboxMode: loadStackEnv().OUTBOX_MODE,
-    maxPaymentAttempts: 3,
-    pendingDeadlineMs: 4_000,
-    deadlineCron: "*/2 * * * * *",
-    shipDelayMs: [100, 300],
-  });
-}, 240_000);
-afterAll(async () => {
-  const unclean = await stack?.stop();
-  await db?.drop();
-  expect(unclean).toEqual([]);
-});
-
-// A failing run names every process that crashed and shows the tail of each log: in CI the
-// log files are gone with the machine.
-beforeEach(({ onTestFailed }) => {
-  onTestFailed(async () => {
-    if (stack) console.error(await stack.diagnostics());
-  });
-});
+const { stack } = useE2eStack("e2e_lifecycle", { pendingDeadlineMs: 4_000, deadlineCron: "*/2 * * * * *" });
 
 const place = (userId: string, i = 0): Promise<PlacedOrder> =>
-  placeOrder(stack.apiUrl, hs256Token(stack.jwtSecret, userId), userId, i, ["abc", "sku-1"]);
-const detail = (id: string) => getOrderDetail(stack.pool, id);
+  placeOrder(stack().apiUrl, hs256Token(stack().jwtSecret, userId), userId, i, ["abc", "sku-1"]);
+const detail = (id: string) => getOrderDetail(stack().pool, id);
 const eventually = (id: string, expected: Record<string, unknown>) =>
   // Generous: the deadline job runs on a pg-boss schedule, and CI runs two packages at once on 2 cores.
   expect.poll(() => detail(id), { timeout: 180_000, interval: 250 }).toMatchObject(expected);
 const reasons = async (id: string) => (await detail(id))?.timeline.map((t) => t.reason) ?? [];
 const cancelReason = async (id: string) =>
   (
-    await stack.pool.query("SELECT payload->>'reason' AS reason FROM outbox WHERE aggregateid = $1 AND type = 'OrderCancelled'", [id])
+    await stack().pool.query("SELECT payload->>'reason' AS reason FROM outbox WHERE aggregateid = $1 AND type = 'OrderCancelled'", [id])
   ).rows.map((r) => r.reason);
 
 describe("the order lifecycle end to end (api → relay → simulators → consumer)", () => {
@@ -88,9 +57,9 @@ describe("the order lifecycle end to end (api → relay → simulators → consu
     const o = await place("sim-dlv-hold-1");
     placed.push(o);
     await eventually(o.id, { status: "CONFIRMED", paymentStatus: "SUCCEEDED" });
-    expect(await cancelOrder(stack.apiUrl, stack.jwtSecret, o)).toBe(200);
+    expect(await cancelOrder(stack().apiUrl, stack().jwtSecret, o)).toBe(200);
     await eventually(o.id, { status: "CANCELLED", paymentStatus: "REFUNDED", inventoryStatus: "RELEASED" });
-    const { rows } = await stack.pool.query("SELECT payload FROM outbox WHERE aggregateid = $1 AND type = 'OrderCancelled'", [o.id]);
+    const { rows } = await stack().pool.query("SELECT payload FROM outbox WHERE aggregateid = $1 AND type = 'OrderCancelled'", [o.id]);
     expect(rows).toMatchObject([{ payload: { refund: true } }]);
   });
 
@@ -103,7 +72,7 @@ describe("the order lifecycle end to end (api → relay → simulators → consu
 
   it("the checker finds nothing lost and nothing applied twice", async () => {
     const report = await checkStack(
-      stack,
+      stack(),
       placed.map((p) => p.id),
     );
     expect(report.problems).toEqual([]);

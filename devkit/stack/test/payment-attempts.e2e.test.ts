@@ -1,70 +1,36 @@
 import { randomUUID } from "node:crypto";
 import { getOrderDetail } from "@orders/db";
-import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  checkStack,
-  hs256Token,
-  loadStackEnv,
-  type PlacedOrder,
-  placeOrder,
-  type Stack,
-  startStack,
-  waitUntilQuiet,
-} from "../src/index.ts";
+import { describe, expect, it } from "vitest";
+import { checkStack, hs256Token, type PlacedOrder, placeOrder, waitUntilQuiet } from "../src/index.ts";
+import { useE2eStack } from "./support/e2e-stack.ts";
 
 /*
  * Issue 14 on the whole system (api → relay → simulators → consumer as processes): a declined card
  * retried by the customer with another method, a decline whose window closes, cash on delivery.
  */
 
-let db: TestDatabase;
-let stack: Stack;
 const WINDOW_MS = 8_000;
-
-beforeAll(async () => {
-  db = await freshDatabase("e2e_payment_attempts");
-  stack = await startStack({
-    databaseUrl: db.url,
-    kafkaBrokers: kafkaBrokers(),
-    namespace: `-${randomUUID().slice(0, 8)}`,
-    partitions: 3,
-    consumers: 1,
-    outboxMode: loadStackEnv().OUTBOX_MODE,
-    maxPaymentAttempts: 3,
-    paymentActionWindowMs: WINDOW_MS,
-    pendingDeadlineMs: 30_000,
-    deadlineCron: "*/2 * * * * *",
-    shipDelayMs: [100, 300],
-  });
-}, 240_000);
-afterAll(async () => {
-  const unclean = await stack?.stop();
-  await db?.drop();
-  expect(unclean).toEqual([]);
-});
-
-beforeEach(({ onTestFailed }) => {
-  onTestFailed(async () => {
-    if (stack) console.error(await stack.diagnostics());
-  });
+const { stack } = useE2eStack("e2e_payment_attempts", {
+  paymentActionWindowMs: WINDOW_MS,
+  pendingDeadlineMs: 30_000,
+  deadlineCron: "*/2 * * * * *",
 });
 
 /** `i` picks the payment method of the load generator: 0 → card, 4 → cod. */
 const place = (userId: string, i: number): Promise<PlacedOrder> =>
-  placeOrder(stack.apiUrl, hs256Token(stack.jwtSecret, userId), userId, i, ["abc", "sku-1"]);
-const detail = (id: string) => getOrderDetail(stack.pool, id);
+  placeOrder(stack().apiUrl, hs256Token(stack().jwtSecret, userId), userId, i, ["abc", "sku-1"]);
+const detail = (id: string) => getOrderDetail(stack().pool, id);
 const eventually = (id: string, expected: Record<string, unknown>) =>
   expect.poll(() => detail(id), { timeout: 120_000, interval: 200 }).toMatchObject(expected);
 const outboxTypes = async (id: string) =>
-  (await stack.pool.query("SELECT type, payload FROM outbox WHERE aggregateid = $1 ORDER BY sequence", [id])).rows.filter(
+  (await stack().pool.query("SELECT type, payload FROM outbox WHERE aggregateid = $1 ORDER BY sequence", [id])).rows.filter(
     (r: { type: string }) => r.type !== "OrderStatusChanged",
   );
 const retry = (o: PlacedOrder, method: string) =>
-  fetch(`${stack.apiUrl}/api/orders/${o.id}/payment-attempts`, {
+  fetch(`${stack().apiUrl}/api/orders/${o.id}/payment-attempts`, {
     method: "POST",
     headers: {
-      authorization: `Bearer ${hs256Token(stack.jwtSecret, o.userId)}`,
+      authorization: `Bearer ${hs256Token(stack().jwtSecret, o.userId)}`,
       "content-type": "application/json",
       "idempotency-key": randomUUID(),
     },
@@ -115,7 +81,7 @@ describe("payment attempts end to end (issue 14)", () => {
     const reasons = d?.timeline.map((t) => t.reason) ?? [];
     expect(reasons).toContain("inventory reserved; cash on delivery");
     expect(reasons.indexOf("cash on delivery captured")).toBeGreaterThan(reasons.findIndex((r) => r.startsWith("delivered")));
-    const ledger = (await (await fetch(`${stack.paymentUrl}/admin/ledger`)).json()) as { orderId: string; captures: number }[];
+    const ledger = (await (await fetch(`${stack().paymentUrl}/admin/ledger`)).json()) as { orderId: string; captures: number }[];
     expect(ledger.find((l) => l.orderId === o.id)).toMatchObject({ captures: 1 });
   });
 
@@ -132,21 +98,21 @@ describe("payment attempts end to end (issue 14)", () => {
     // The inventory service restocked the parcel's units (its InventoryRestocked applied to the lines).
     const lines = async () =>
       (
-        await stack.pool.query(
+        await stack().pool.query(
           "SELECT sum(quantity)::int AS ordered, sum(received_qty)::int AS received, sum(restocked_qty)::int AS restocked FROM order_items WHERE order_id = $1",
           [o.id],
         )
       ).rows[0] as { ordered: number; received: number; restocked: number };
     const { ordered } = await lines();
     await expect.poll(lines, { timeout: 60_000, interval: 200 }).toEqual({ ordered, received: ordered, restocked: ordered });
-    const payments = (await (await fetch(`${stack.paymentUrl}/admin/ledger`)).json()) as { orderId: string }[];
+    const payments = (await (await fetch(`${stack().paymentUrl}/admin/ledger`)).json()) as { orderId: string }[];
     expect(payments.find((p) => p.orderId === o.id)).toBeUndefined();
   });
 
   it("the checker (money and stock against the simulators' ledgers) finds nothing wrong", async () => {
-    await waitUntilQuiet(stack.pool);
+    await waitUntilQuiet(stack().pool);
     const report = await checkStack(
-      stack,
+      stack(),
       placed.map((p) => p.id),
       { money: true },
     );

@@ -1,62 +1,28 @@
 import { execFile } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { createPool, getOrderDetail, type Pool } from "@orders/db";
 import { dumpReadModel } from "@orders/db/read-model";
-import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  cancelOrder,
-  checkReadSide,
-  hs256Token,
-  loadStackEnv,
-  type PlacedOrder,
-  placeOrder,
-  placeOrders,
-  REPO_ROOT,
-  type Stack,
-  startStack,
-} from "../src/index.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cancelOrder, checkReadSide, hs256Token, type PlacedOrder, placeOrder, placeOrders, REPO_ROOT } from "../src/index.ts";
+import { useE2eStack } from "./support/e2e-stack.ts";
 
 // Issue 15, "done when": every state change of the demo's orders reaches the notification
 // service and the read model in order with no sequence gap, and a rebuild yields the same model.
-let db: TestDatabase;
-let stack: Stack;
+const { stack } = useE2eStack("e2e_read_side", { pendingDeadlineMs: 4_000, deadlineCron: "*/2 * * * * *" });
 let readPool: Pool;
 
-beforeAll(async () => {
-  db = await freshDatabase("e2e_read_side");
-  stack = await startStack({
-    databaseUrl: db.url,
-    kafkaBrokers: kafkaBrokers(),
-    namespace: `-${randomUUID().slice(0, 8)}`,
-    partitions: 3,
-    consumers: 1,
-    outboxMode: loadStackEnv().OUTBOX_MODE,
-    maxPaymentAttempts: 3,
-    pendingDeadlineMs: 4_000,
-    deadlineCron: "*/2 * * * * *",
-    shipDelayMs: [100, 300],
-  });
-  readPool = createPool({ connectionString: stack.readDatabaseUrl as string, max: 2, applicationName: "e2e-read-side" });
-}, 240_000);
+beforeAll(() => {
+  readPool = createPool({ connectionString: stack().readDatabaseUrl as string, max: 2, applicationName: "e2e-read-side" });
+});
 afterAll(async () => {
   await readPool?.end();
-  const unclean = await stack?.stop();
-  await db?.drop();
-  expect(unclean).toEqual([]);
-});
-beforeEach(({ onTestFailed }) => {
-  onTestFailed(async () => {
-    if (stack) console.error(await stack.diagnostics());
-  });
 });
 
 const FINAL = new Set(["DELIVERED", "CANCELLED"]);
 const settled = async (ids: readonly string[]) => {
   for (const id of ids) {
     await expect
-      .poll(async () => (await getOrderDetail(stack.pool, id))?.status, { timeout: 180_000, interval: 250 })
+      .poll(async () => (await getOrderDetail(stack().pool, id))?.status, { timeout: 180_000, interval: 250 })
       .toSatisfy((s: unknown) => FINAL.has(String(s)));
   }
 };
@@ -65,10 +31,11 @@ describe("the read side end to end (api → outbox → orders → notification s
   const placed: PlacedOrder[] = [];
 
   it("every state change of the demo's orders reaches the notification service and the read model, in order, no gap", async () => {
-    const place = (userId: string, i: number) => placeOrder(stack.apiUrl, hs256Token(stack.jwtSecret, userId), userId, i, ["abc", "sku-1"]);
+    const place = (userId: string, i: number) =>
+      placeOrder(stack().apiUrl, hs256Token(stack().jwtSecret, userId), userId, i, ["abc", "sku-1"]);
     // The demo's mix: mostly happy orders, and each kind of failure and cancel.
     placed.push(
-      ...(await placeOrders({ apiUrl: stack.apiUrl, jwtSecret: stack.jwtSecret, count: 12, concurrency: 4 })),
+      ...(await placeOrders({ apiUrl: stack().apiUrl, jwtSecret: stack().jwtSecret, count: 12, concurrency: 4 })),
       await place("sim-inv-fail-rs", 1),
       await place("sim-pay-retry-rs", 2),
       await place("sim-pay-flaky-rs", 3),
@@ -76,19 +43,19 @@ describe("the read side end to end (api → outbox → orders → notification s
     const held = await place("sim-dlv-hold-rs", 5) /* 5: paid by card (placeOrder picks the method by index) */;
     placed.push(held);
     await expect
-      .poll(async () => (await getOrderDetail(stack.pool, held.id))?.status, { timeout: 120_000, interval: 250 })
+      .poll(async () => (await getOrderDetail(stack().pool, held.id))?.status, { timeout: 120_000, interval: 250 })
       .toBe("CONFIRMED");
-    expect(await cancelOrder(stack.apiUrl, stack.jwtSecret, held)).toBe(200);
+    expect(await cancelOrder(stack().apiUrl, stack().jwtSecret, held)).toBe(200);
     await settled(placed.map((p) => p.id));
     // The cancelled paid order settles its refund and release after it is CANCELLED.
     await expect
-      .poll(async () => await getOrderDetail(stack.pool, held.id), { timeout: 120_000, interval: 250 })
+      .poll(async () => await getOrderDetail(stack().pool, held.id), { timeout: 120_000, interval: 250 })
       .toMatchObject({ paymentStatus: "REFUNDED", inventoryStatus: "RELEASED" });
 
     const report = await checkReadSide({
-      pool: stack.pool,
+      pool: stack().pool,
       readPool,
-      notificationUrl: stack.notificationUrl,
+      notificationUrl: stack().notificationUrl,
       orderIds: placed.map((p) => p.id),
       timeoutMs: 60_000,
     });
@@ -100,11 +67,11 @@ describe("the read side end to end (api → outbox → orders → notification s
     // cancelled paid order's cancellation and refund.
     const sent = async (id: string) =>
       (
-        (await (await fetch(`${stack.notificationUrl}/admin/sent?orderId=${id}`)).json()) as {
+        (await (await fetch(`${stack().notificationUrl}/admin/sent?orderId=${id}`)).json()) as {
           items: { template: string; channel: string }[];
         }
       ).items.map((m) => `${m.template}:${m.channel}`);
-    const delivered = await Promise.all(placed.map(async (p) => ({ p, o: await getOrderDetail(stack.pool, p.id) })));
+    const delivered = await Promise.all(placed.map(async (p) => ({ p, o: await getOrderDetail(stack().pool, p.id) })));
     const one = delivered.find((d) => d.o?.status === "DELIVERED");
     expect(one).toBeDefined();
     expect(await sent(one?.p.id as string)).toEqual(
@@ -130,16 +97,16 @@ describe("the read side end to end (api → outbox → orders → notification s
         "rebuild",
         "--json",
         // Debezium never marks rows published: the rebuild replays them all.
-        ...(stack.outboxMode === "debezium" ? ["--include-unpublished"] : []),
+        ...(stack().outboxMode === "debezium" ? ["--include-unpublished"] : []),
       ],
       {
         cwd: REPO_ROOT,
         env: {
           ...process.env,
-          READ_MODEL_DATABASE_URL: stack.readDatabaseUrl as string,
-          DATABASE_URL: stack.databaseUrl,
-          KAFKA_BROKERS: stack.brokers.join(","),
-          ORDERS_TOPIC: stack.topics.orders,
+          READ_MODEL_DATABASE_URL: stack().readDatabaseUrl as string,
+          DATABASE_URL: stack().databaseUrl,
+          KAFKA_BROKERS: stack().brokers.join(","),
+          ORDERS_TOPIC: stack().topics.orders,
         },
         timeout: 120_000,
       },
@@ -150,9 +117,9 @@ describe("the read side end to end (api → outbox → orders → notification s
     await expect.poll(() => dumpReadModel(readPool), { timeout: 30_000, interval: 250 }).toEqual(before);
     // The replayed records were duplicates to the notification service: nothing sent twice, no gap.
     const report = await checkReadSide({
-      pool: stack.pool,
+      pool: stack().pool,
       readPool,
-      notificationUrl: stack.notificationUrl,
+      notificationUrl: stack().notificationUrl,
       orderIds: placed.map((p) => p.id),
     });
     expect(report.problems).toEqual([]);

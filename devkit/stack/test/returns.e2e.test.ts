@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { getOrderDetail } from "@orders/db";
-import { freshDatabase, kafkaBrokers, type TestDatabase } from "@orders/testkit";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { checkStack, hs256Token, loadStackEnv, type PlacedOrder, placeOrder, type Stack, startStack } from "../src/index.ts";
+import { describe, expect, it } from "vitest";
+import { checkStack, hs256Token, type PlacedOrder, placeOrder } from "../src/index.ts";
+import { useE2eStack } from "./support/e2e-stack.ts";
 
 /*
  * Issue 13 end to end (api → relay/Debezium → simulators → consumer as processes): a partial
@@ -11,54 +11,28 @@ import { checkStack, hs256Token, loadStackEnv, type PlacedOrder, placeOrder, typ
  * the stock (taken = held by delivered orders − restocked) against the simulators' own ledgers.
  */
 
-let db: TestDatabase;
-let stack: Stack;
-
-beforeAll(async () => {
-  db = await freshDatabase("e2e_returns");
-  stack = await startStack({
-    databaseUrl: db.url,
-    kafkaBrokers: kafkaBrokers(),
-    namespace: `-${randomUUID().slice(0, 8)}`,
-    partitions: 3,
-    consumers: 1,
-    outboxMode: loadStackEnv().OUTBOX_MODE,
-    maxPaymentAttempts: 3,
-    pendingDeadlineMs: 30_000,
-    shipDelayMs: [100, 300],
-  });
-}, 240_000);
-afterAll(async () => {
-  const unclean = await stack?.stop();
-  await db?.drop();
-  expect(unclean).toEqual([]);
-});
-beforeEach(({ onTestFailed }) => {
-  onTestFailed(async () => {
-    if (stack) console.error(await stack.diagnostics());
-  });
-});
+const { stack } = useE2eStack("e2e_returns", { pendingDeadlineMs: 30_000 });
 
 const placed: PlacedOrder[] = [];
 /** i = 16: abc × 2 (49.99) + sku-1 × 1 (12.50) = 112.48, paid by UPI (i = 4 would be cash on delivery, issue 14). */
 async function place(userId: string): Promise<PlacedOrder> {
-  const o = await placeOrder(stack.apiUrl, hs256Token(stack.jwtSecret, userId), userId, 16, ["abc", "sku-1"]);
+  const o = await placeOrder(stack().apiUrl, hs256Token(stack().jwtSecret, userId), userId, 16, ["abc", "sku-1"]);
   placed.push(o);
   return o;
 }
 // biome-ignore lint/suspicious/noExplicitAny: test convenience for reading JSON bodies
 async function api(method: string, path: string, sub: string, body?: unknown, admin = false): Promise<{ status: number; json: any }> {
-  const headers: Record<string, string> = { authorization: `Bearer ${hs256Token(stack.jwtSecret, sub, admin ? { role: "admin" } : {})}` };
+  const headers: Record<string, string> = { authorization: `Bearer ${hs256Token(stack().jwtSecret, sub, admin ? { role: "admin" } : {})}` };
   if (body !== undefined) {
     headers["content-type"] = "application/json";
     headers["idempotency-key"] = randomUUID();
   }
-  const res = await fetch(`${stack.apiUrl}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${stack().apiUrl}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
 const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: 120_000, interval: 250 });
-const detail = (id: string) => getOrderDetail(stack.pool, id);
+const detail = (id: string) => getOrderDetail(stack().pool, id);
 const lines = async (o: PlacedOrder) => (await api("GET", `/api/orders/${o.id}/lines`, o.userId)).json;
 
 async function delivered(userId: string): Promise<PlacedOrder> {
@@ -142,7 +116,7 @@ describe("returns, partial cancellation and partial refunds end to end", () => {
 
   it("the checker proves the money and stock invariants against the simulators' ledgers", async () => {
     const report = await checkStack(
-      stack,
+      stack(),
       placed.map((p) => p.id),
       { money: true },
     );
