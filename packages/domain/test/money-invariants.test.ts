@@ -11,7 +11,7 @@ import {
   reconcilePayment,
   recordAttempts,
 } from "../src/index.ts";
-import { type ChargeOutcome, OrderWorld, playShared, type SharedStep, take } from "./support/order-world.ts";
+import { type ChargeOutcome, isSharedStep, OrderWorld, playShared, type SharedStep, take } from "./support/order-world.ts";
 
 /*
  * The money invariants of docs/lifecycle.md, proven over arbitrary interleavings of everything
@@ -166,12 +166,11 @@ const step14: fc.Arbitrary<Step> = fc.oneof(
 function play(steps: readonly Step[], decision: DecisionContext = ctx): World {
   const w = new World(decision);
   for (const s of steps) {
+    if (isSharedStep(s)) {
+      playShared(w, s);
+      continue;
+    }
     switch (s.kind) {
-      case "deliver":
-      case "cancel":
-      case "timeout":
-        playShared(w, s);
-        break;
       case "lose":
         // A record that never reaches the consumer (only reconciliation can learn of it).
         take(w.inFlight, s.pick);

@@ -17,7 +17,7 @@ import {
   type PaymentMethod,
   recordAttempts,
 } from "../src/index.ts";
-import { type ChargeOutcome, OrderWorld, playShared, type SharedStep, take } from "./support/order-world.ts";
+import { type ChargeOutcome, isSharedStep, OrderWorld, playShared, type SharedStep, take } from "./support/order-world.ts";
 
 /*
  * Payment attempts (issue 14): customer retries after a decline, the action-required window,
@@ -144,12 +144,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 function play(steps: readonly Step[]): World {
   const w = new World();
   for (const s of steps) {
+    if (isSharedStep(s)) {
+      playShared(w, s);
+      continue;
+    }
     switch (s.kind) {
-      case "deliver":
-      case "cancel":
-      case "timeout":
-        playShared(w, s);
-        break;
       case "job": {
         // `keep`: the job runs again later (a re-run after expiry sends the same attempt's key).
         const j = take(w.jobs, s.pick, s.keep);

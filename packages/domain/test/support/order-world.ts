@@ -49,6 +49,9 @@ export abstract class OrderWorld {
 /** The steps both models play alike: a record delivered (a copy kept on the topic, or not), a cancel, the pending deadline. */
 export type SharedStep = { kind: "deliver"; pick: number; keepCopy: boolean } | { kind: "cancel" } | { kind: "timeout" };
 
+const SHARED_KINDS: ReadonlySet<string> = new Set<SharedStep["kind"]>(["deliver", "cancel", "timeout"]);
+export const isSharedStep = (s: { readonly kind: string }): s is SharedStep => SHARED_KINDS.has(s.kind);
+
 export function playShared(w: OrderWorld, s: SharedStep): void {
   switch (s.kind) {
     case "deliver": {
