@@ -3,8 +3,8 @@ import { parseArgs } from "node:util";
 import { createPool } from "@orders/db";
 import { readModelCounts, resetReadModel } from "@orders/db/read-model";
 import { createRecordSender, DEFAULT_TOPIC_NAMES, parseBrokers } from "@orders/kafka";
-import { createPublisher, replay } from "@orders/outbox-relay";
-import { buildCallPolicy, createProgress } from "@orders/runtime";
+import { replay, replayPublisher } from "@orders/outbox-relay";
+import { createProgress } from "@orders/runtime";
 
 const USAGE = `usage: projector <command> [options]
 
@@ -56,19 +56,11 @@ try {
   //    everything the replay brings back, folds to the same rows (idempotent by sequence).
   await resetReadModel(read);
   // 2. The relay's replay of every published row into the projector's input topic.
-  const { policy, breaker } = buildCallPolicy({
-    timeoutMs: 30_000,
-    retries: 3,
-    initialDelayMs: 200,
-    maxDelayMs: 5_000,
-    breakerThreshold: 5,
-    halfOpenAfterMs: 5_000,
-  });
   await sender.connect(topic);
   const replayProgress = createProgress("rebuild: replay");
   const replayed = await replay(
     write,
-    createPublisher({ sender, topic, policy, breaker, halfOpenAfterMs: 5_000 }),
+    replayPublisher(sender, topic),
     { from: "0", includeUnpublished: values["include-unpublished"] },
     {
       onProgress: (p) => replayProgress.update(p.done, p.total),

@@ -1,7 +1,9 @@
 import { countReplayRows, outboxSequenceBounds, replayPage, type sql } from "@orders/db";
+import type { RecordSender } from "@orders/kafka";
+import { buildCallPolicy } from "@orders/runtime";
 import type pg from "pg";
 import type { RelayMetrics } from "./metrics.ts";
-import type { Publisher } from "./publisher.ts";
+import { createPublisher, type Publisher } from "./publisher.ts";
 
 /**
  * `--from` / `--to`: a whole number is an outbox sequence (inclusive), anything else an
@@ -75,4 +77,20 @@ export async function replay(
     if (rows.length < pageSize) break;
   }
   return { done, total: Math.max(total, done), lastSequence: after };
+}
+
+/**
+ * The publisher an operator's replay sends through (the relay's and the projector's CLI): 30 s
+ * per send, 3 retries from 200 ms up to 5 s, a breaker after 5 failures that half-opens after 5 s.
+ */
+export function replayPublisher(sender: RecordSender, topic: string): Publisher {
+  const { policy, breaker } = buildCallPolicy({
+    timeoutMs: 30_000,
+    retries: 3,
+    initialDelayMs: 200,
+    maxDelayMs: 5_000,
+    breakerThreshold: 5,
+    halfOpenAfterMs: 5_000,
+  });
+  return createPublisher({ sender, topic, policy, breaker, halfOpenAfterMs: 5_000 });
 }

@@ -1,7 +1,7 @@
 import { createPool } from "@orders/db";
 import { createRecordSender, DEFAULT_TOPIC_NAMES, parseBrokers } from "@orders/kafka";
-import { createPublisher, enqueueReplay, type ReplayRequest, replay } from "@orders/outbox-relay";
-import { buildCallPolicy, createProgress } from "@orders/runtime";
+import { enqueueReplay, type ReplayRequest, replay, replayPublisher } from "@orders/outbox-relay";
+import { createProgress } from "@orders/runtime";
 
 export async function runReplay(
   databaseUrl: string,
@@ -17,19 +17,11 @@ export async function runReplay(
   const topic = process.env.ORDERS_TOPIC ?? DEFAULT_TOPIC_NAMES.orders;
   const pool = createPool({ connectionString: databaseUrl, max: 2, applicationName: "relay-cli" });
   const sender = createRecordSender({ brokers: parseBrokers(brokers), clientId: "relay-cli" });
-  const { policy, breaker } = buildCallPolicy({
-    timeoutMs: 30_000,
-    retries: 3,
-    initialDelayMs: 200,
-    maxDelayMs: 5_000,
-    breakerThreshold: 5,
-    halfOpenAfterMs: 5_000,
-  });
   const progress = createProgress("replay");
   const started = Date.now();
   try {
     await sender.connect(topic);
-    const result = await replay(pool, createPublisher({ sender, topic, policy, breaker, halfOpenAfterMs: 5_000 }), options.request, {
+    const result = await replay(pool, replayPublisher(sender, topic), options.request, {
       onProgress: (p) => progress.update(p.done, p.total),
     });
     progress.finish();
