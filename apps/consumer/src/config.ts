@@ -1,6 +1,6 @@
 import type { SessionTimeouts } from "@orders/db";
 import { type TopicNames, topicEnvEntries, topicNamesFrom } from "@orders/kafka";
-import { type CallPolicyOptions, DEFAULT_HTTP_POLICY, databaseSessionEnv, env } from "@orders/runtime";
+import { type CallPolicyOptions, DEFAULT_HTTP_POLICY, databaseSessionEnv, env, workerProcessEnv } from "@orders/runtime";
 import * as v from "valibot";
 
 /** The consumer's environment (docs/configuration.md). */
@@ -39,10 +39,7 @@ export const ConsumerEnvSchema = v.object({
   // No network call inside the consumer's transactions: 15 s idle in one is a stuck process.
   ...databaseSessionEnv({ statementMs: 30_000, lockMs: 10_000, idleInTransactionMs: 15_000 }),
   RUN_JOB_WORKERS: env.bool(true),
-  METRICS_PORT: env.int(9102, 0, 65_535),
-  HOST: env.string("127.0.0.1"),
-  LOG_LEVEL: env.logLevel(),
-  SHUTDOWN_TIMEOUT_MS: env.int(20_000, 0, 600_000),
+  ...workerProcessEnv({ metricsPort: 9102 }),
 });
 
 /** Old names still read, with a warning at start (docs/configuration.md): the same name for the same thing in every app. */

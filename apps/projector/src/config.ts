@@ -1,5 +1,5 @@
 import { type TopicNames, topicEnvEntries, topicNamesFrom } from "@orders/kafka";
-import { env } from "@orders/runtime";
+import { env, workerProcessEnv } from "@orders/runtime";
 import * as v from "valibot";
 
 /** The projector's environment (docs/configuration.md, issue 15). */
@@ -14,10 +14,7 @@ export const ProjectorEnvSchema = v.object({
   /** /readyz fails while the projection is further behind `orders` than this many records. */
   PROJECTOR_READY_MAX_LAG: env.int(10_000, 0, 1_000_000_000),
   DATABASE_POOL_MAX: env.int(4, 1, 200),
-  METRICS_PORT: env.int(9104, 0, 65_535),
-  HOST: env.string("127.0.0.1"),
-  LOG_LEVEL: env.logLevel(),
-  SHUTDOWN_TIMEOUT_MS: env.int(20_000, 0, 600_000),
+  ...workerProcessEnv({ metricsPort: 9104 }),
 });
 
 export type ProjectorEnv = v.InferOutput<typeof ProjectorEnvSchema>;

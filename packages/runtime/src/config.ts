@@ -93,6 +93,18 @@ export const env = {
 };
 
 /**
+ * What every worker app (consumer, projector) reads about its process: the ops server's
+ * `METRICS_PORT` (default per app) and `HOST` (loopback by default), `LOG_LEVEL` and
+ * `SHUTDOWN_TIMEOUT_MS` (docs/configuration.md).
+ */
+export const workerProcessEnv = (defaults: { metricsPort: number }) => ({
+  METRICS_PORT: env.int(defaults.metricsPort, 0, 65_535),
+  HOST: env.string("127.0.0.1"),
+  LOG_LEVEL: env.logLevel(),
+  SHUTDOWN_TIMEOUT_MS: env.int(20_000, 0, 600_000),
+});
+
+/**
  * The bounds every pooled database session of an app gets (docs/configuration.md):
  * `DATABASE_STATEMENT_TIMEOUT_MS`, `DATABASE_LOCK_TIMEOUT_MS` and
  * `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS`; 0 leaves the server's (or role's) setting.
