@@ -23,8 +23,8 @@ import { migrateReadModel } from "@orders/db/read-model";
 import { startKafka } from "@orders/local-kafka";
 import { startLocalPostgres } from "@orders/local-postgres";
 import autocannon from "autocannon";
-import { sign } from "hono/jwt";
 import pg from "pg";
+import { BENCH_SECRET, benchOrderRequest } from "../lib/orders.ts";
 import { freePort, nodeChildren, waitFor as waitForUrl } from "../lib/processes.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -32,7 +32,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const READ_RATE = Number(process.env.BENCH_READ_RATE ?? 200);
 const PROBE_RATE = Number(process.env.BENCH_PROBE_RATE ?? 20);
-const SECRET = "bench-secret-that-is-at-least-32-characters";
 const children = nodeChildren(root);
 const startNode = children.start;
 const stopChildren = children.stop;
@@ -76,7 +75,7 @@ try {
     HOST: "127.0.0.1",
     DATABASE_URL: database.url,
     DATABASE_POOL_MAX: String(CONNECTIONS),
-    JWT_SECRET: SECRET,
+    JWT_SECRET: BENCH_SECRET,
     INVENTORY_URL: `http://127.0.0.1:${simPort}`,
     LOG_LEVEL: "warn",
     RATE_LIMIT_ENABLED: "false",
@@ -108,18 +107,7 @@ try {
       await new Promise((r) => setTimeout(r, 250));
     }
   };
-  const jwt = await sign({ sub: "bench", exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET, "HS256");
-  const body = JSON.stringify({
-    userId: "bench",
-    items: [
-      { productId: "abc", quantity: 1 },
-      { productId: "sku-1", quantity: 1 },
-      { productId: "sku-2", quantity: 1 },
-    ],
-    shippingAddress: "Bhubaneswar",
-    paymentMethod: "card",
-  });
-  const headers = { authorization: `Bearer ${jwt}`, "content-type": "application/json" };
+  const { body, headers } = await benchOrderRequest();
   const post = (base: string, extra: Partial<autocannon.Options> = {}) =>
     autocannon({
       url: `${base}/api/orders`,

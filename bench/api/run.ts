@@ -23,8 +23,8 @@ import { fileURLToPath } from "node:url";
 import { migrate } from "@orders/db";
 import { startLocalPostgres } from "@orders/local-postgres";
 import autocannon from "autocannon";
-import { sign } from "hono/jwt";
 import pg from "pg";
+import { BENCH_SECRET, benchOrderRequest } from "../lib/orders.ts";
 import { freePort, nodeChildren, waitFor as waitForUrl } from "../lib/processes.ts";
 import { type CpuSample, cpuPerRequest, cpuSampler } from "./cpu.ts";
 import { type Figures, formatWakeCost, measureWakeCost, pgbench, WAKE_VARIANTS, type WakeCost } from "./pgbench.ts";
@@ -33,7 +33,6 @@ import { createOrderScript, getOrderScript } from "./pgbench-scripts.ts";
 const root = process.env.BENCH_API_ROOT ?? fileURLToPath(new URL("../../", import.meta.url));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
-const SECRET = "bench-secret-that-is-at-least-32-characters";
 const MODES = (process.env.BENCH_MODES ?? (process.env.BENCH_DURABLE === "1" ? "durable" : "fsync-off,durable")).split(",");
 for (const m of MODES) if (m !== "fsync-off" && m !== "durable") throw new Error(`BENCH_MODES: unknown mode ${m} (fsync-off, durable)`);
 const WAKE = {
@@ -98,7 +97,7 @@ async function runMode(mode: string): Promise<ModeFigures> {
         HOST: "127.0.0.1",
         DATABASE_URL: database.url,
         DATABASE_POOL_MAX: String(CONNECTIONS),
-        JWT_SECRET: SECRET,
+        JWT_SECRET: BENCH_SECRET,
         INVENTORY_URL: `http://127.0.0.1:${simPort}`,
         LOG_LEVEL: "warn",
         // One load generator on one address is not abuse: per-client limits (issue 12) belong to a
@@ -122,18 +121,7 @@ async function runMode(mode: string): Promise<ModeFigures> {
       return `                           ${line}`;
     };
 
-    const jwt = await sign({ sub: "bench", exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET, "HS256");
-    const body = JSON.stringify({
-      userId: "bench",
-      items: [
-        { productId: "abc", quantity: 1 },
-        { productId: "sku-1", quantity: 1 },
-        { productId: "sku-2", quantity: 1 },
-      ],
-      shippingAddress: "Bhubaneswar",
-      paymentMethod: "card",
-    });
-    const headers = { authorization: `Bearer ${jwt}`, "content-type": "application/json" };
+    const { body, headers } = await benchOrderRequest();
     const postOpts = (extra: Partial<autocannon.Options> = {}): autocannon.Options => ({
       url: `${base}/api/orders`,
       method: "POST",
