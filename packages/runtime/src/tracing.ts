@@ -269,19 +269,9 @@ const isContext = (x: unknown): x is Context => typeof (x as Context | null)?.ge
  * parent's context still flows into whatever `fn` writes.
  */
 export async function inSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
-  ensureContextPropagation();
-  const parent = options.parent === undefined ? context.active() : isContext(options.parent) ? options.parent : contextFrom(options.parent);
-  const span = tracer().startSpan(
-    name,
-    {
-      kind: options.kind ?? SpanKind.INTERNAL,
-      ...(options.attributes ? { attributes: options.attributes } : {}),
-      ...(options.links ? { links: options.links } : {}),
-    },
-    parent,
-  );
+  const { span, context: active } = startSpan(name, options);
   try {
-    return await context.with(trace.setSpan(parent, span), () => fn(span));
+    return await context.with(active, () => fn(span));
   } catch (error) {
     span.recordException(error instanceof Error ? error : String(error));
     span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
