@@ -41,9 +41,10 @@ const env = () => ({
   PORT: "0",
   HOST: "127.0.0.1",
   LOG_LEVEL: "warn",
-  // A short window keeps 20 repetitions fast (it must still exceed how long the "load balancer"
-  // below takes to see /readyz fail on a loaded machine); the keep-alive timeout stays below it.
-  SHUTDOWN_DRAIN_MS: "2000",
+  // A short window keeps 20 repetitions fast. It must still exceed how long the "load balancer"
+  // below takes to see /readyz fail: on a loaded machine that reached 2.8 s and 4.2 s (runs beside other
+  // test runs lost requests in the rounds past a 2 s and a 3.5 s window). The keep-alive timeout stays below.
+  SHUTDOWN_DRAIN_MS: "5000",
   HTTP_KEEP_ALIVE_TIMEOUT_MS: "1000",
   RATE_LIMIT_ENABLED: "false",
 });
@@ -134,7 +135,7 @@ async function round(n: number, tokens: string[]): Promise<Round> {
 }
 
 describe("graceful shutdown under load (issue 12, defect 3)", () => {
-  it(`loses none of ≥ ${CLIENTS} in-flight requests on SIGTERM, ${REPETITIONS} times over`, { timeout: 170_000 }, async () => {
+  it(`loses none of ≥ ${CLIENTS} in-flight requests on SIGTERM, ${REPETITIONS} times over`, { timeout: 300_000 }, async () => {
     const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => token(`sd-${i}`)));
     const rounds: Round[] = [];
     for (let n = 0; n < REPETITIONS; n++) rounds.push(await round(n, tokens));
