@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import type { PgbenchScript } from "./pgbench-scripts.ts";
 
 export interface Figures {
   rps: number;
@@ -21,15 +22,15 @@ export interface Figures {
   errors: number;
 }
 
-/** pgbench running `script` (the text of a pgbench script, see pgbench-scripts.ts) with `clients` sessions. */
-export function pgbench(url: string, name: string, script: string, options: { seconds: number; clients: number }): Figures {
+/** pgbench running `script` (see pgbench-scripts.ts) with `clients` sessions. */
+export function pgbench(url: string, name: string, script: PgbenchScript, options: { seconds: number; clients: number }): Figures {
   const binary = ["/usr/bin/pgbench", ...readdirSync("/usr/lib/postgresql").map((v) => `/usr/lib/postgresql/${v}/bin/pgbench`)].find(
     existsSync,
   );
   if (!binary) throw new Error("pgbench not found (apt-get install postgresql-client)");
   const dir = mkdtempSync(join(tmpdir(), "pgbench-"));
   const scriptFile = join(dir, name);
-  writeFileSync(scriptFile, script);
+  writeFileSync(scriptFile, script.text);
   try {
     const out = execFileSync(
       binary,
@@ -45,6 +46,7 @@ export function pgbench(url: string, name: string, script: string, options: { se
         String(options.seconds),
         "-f",
         scriptFile,
+        ...Object.entries(script.defines).flatMap(([k, v]) => ["-D", `${k}=${v}`]),
         "-l",
         `--log-prefix=${dir}/tx`,
         url,
@@ -91,7 +93,7 @@ export interface WakeCost {
  */
 export async function measureWakeCost(
   url: string,
-  script: string,
+  script: PgbenchScript,
   options: { clients: number; seconds: number; rounds: number },
 ): Promise<WakeCost> {
   const admin = new pg.Client({ connectionString: url });

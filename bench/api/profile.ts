@@ -1,0 +1,115 @@
+/**
+ * bench/api/profile — one kind of request at a time against a real API (POST /api/orders or
+ * GET /api/orders/{id}), with the CPU of every process split into user and system time and,
+ * optionally, a V8 CPU profile of the API. What `run.ts` measures, taken apart: issue 17 asks to
+ * profile before fixing, and on this VM system time (socket writes and wake-ups) is a large part
+ * of a request's cost, which a V8 profile alone shows only as time "in writev".
+ *
+ *   node bench/api/profile.ts            (env: PROFILE_REQUEST=post|get  BENCH_CONNECTIONS=16
+ *                                          BENCH_SECONDS=15  BENCH_CPU_PROF=<dir>  BENCH_DURABLE=1)
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { migrate } from "@orders/db";
+import { startLocalPostgres } from "@orders/local-postgres";
+import autocannon from "autocannon";
+import pg from "pg";
+import { loadAverage, postmasterPid, TICK_MS } from "../lib/cpu.ts";
+import { BENCH_SECRET, benchOrderRequest } from "../lib/orders.ts";
+import { freePort, nodeChildren, waitFor } from "../lib/processes.ts";
+
+const root = process.env.BENCH_API_ROOT ?? fileURLToPath(new URL("../../", import.meta.url));
+const KIND = process.env.PROFILE_REQUEST ?? "post";
+if (KIND !== "post" && KIND !== "get") throw new Error(`PROFILE_REQUEST: ${KIND} (post, get)`);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+
+/** [user, system] ticks of a pid (0 once gone). */
+function userSystem(pid: number): [number, number] {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return [Number(f[11]), Number(f[12])];
+  } catch {
+    return [0, 0];
+  }
+}
+
+/** PostgreSQL's [user, system] ticks: postmaster, exited backends (cutime/cstime) and live children. */
+function postgresUserSystem(postmaster: number): [number, number] {
+  const stat = readFileSync(`/proc/${postmaster}/stat`, "utf8").slice(-1000);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  let user = Number(f[11]) + Number(f[13]);
+  let system = Number(f[12]) + Number(f[14]);
+  for (const pid of readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) {
+    const [u, s] = userSystem(Number(pid));
+    user += u;
+    system += s;
+  }
+  return [user, system];
+}
+
+const children = nodeChildren(root);
+const database = await startLocalPostgres({ durable: process.env.BENCH_DURABLE === "1", settings: { max_connections: 200 } });
+try {
+  await migrate(database.url);
+  const simPort = await freePort();
+  const apiPort = await freePort();
+  const simulator = children.start("devkit/simulators/src/inventory/main.ts", { PORT: String(simPort), LOG_LEVEL: "warn" });
+  const api = children.start(
+    "apps/api/src/main.ts",
+    {
+      PORT: String(apiPort),
+      HOST: "127.0.0.1",
+      DATABASE_URL: database.url,
+      DATABASE_POOL_MAX: String(CONNECTIONS),
+      JWT_SECRET: BENCH_SECRET,
+      INVENTORY_URL: `http://127.0.0.1:${simPort}`,
+      LOG_LEVEL: "warn",
+      RATE_LIMIT_ENABLED: "false",
+    },
+    process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
+  );
+  const base = `http://127.0.0.1:${apiPort}`;
+  await waitFor(`http://127.0.0.1:${simPort}/healthz`, 200);
+  await waitFor(`${base}/readyz`, 200);
+  const { body, headers } = await benchOrderRequest();
+  const post: autocannon.Options = {
+    url: `${base}/api/orders`,
+    method: "POST",
+    headers,
+    body,
+    requests: [{ setupRequest: (req) => ({ ...req, headers: { ...headers, "idempotency-key": randomUUID() } }) }],
+  };
+  await autocannon({ ...post, connections: CONNECTIONS, duration: 3 }); // warm-up, and orders for GET
+  let options = post;
+  if (KIND === "get") {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const ids = (await client.query("SELECT id FROM orders ORDER BY random() LIMIT 2000")).rows.map((r) => r.id as string);
+    await client.end();
+    options = {
+      url: `${base}/api/orders/${ids[0]}`,
+      headers,
+      requests: [{ setupRequest: (req) => ({ ...req, path: `/api/orders/${ids[Math.floor(Math.random() * ids.length)]}` }) }],
+    };
+  }
+  const postmaster = postmasterPid(database.dataDir);
+  const pids = { api: api.pid as number, simulator: simulator.pid as number };
+  const before = { api: userSystem(pids.api), simulator: userSystem(pids.simulator), postgres: postgresUserSystem(postmaster) };
+  const result = await autocannon({ ...options, connections: CONNECTIONS, duration: SECONDS });
+  const after = { api: userSystem(pids.api), simulator: userSystem(pids.simulator), postgres: postgresUserSystem(postmaster) };
+  const n = Math.max(1, result["2xx"]);
+  console.log(
+    `bench/api/profile ${KIND.toUpperCase()}: ${(n / SECONDS).toFixed(0)}/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  errors ${result.non2xx + result.errors}  (load ${loadAverage()})`,
+  );
+  for (const role of ["api", "simulator", "postgres"] as const) {
+    const user = ((after[role][0] - before[role][0]) * TICK_MS * 1000) / n;
+    const system = ((after[role][1] - before[role][1]) * TICK_MS * 1000) / n;
+    console.log(`  ${role.padEnd(10)} µs/req: user ${user.toFixed(0).padStart(5)}  system ${system.toFixed(0).padStart(5)}`);
+  }
+} finally {
+  await children.stop();
+  await database.stop();
+}
