@@ -103,10 +103,11 @@ export function readSideRoutes(deps: ReadSideDeps): Hono<AppEnv> {
   };
 
   // Order-Version on every response that changed an order (create, cancel, adjustments, payment
-  // attempts …): the version after the change, read once it committed.
+  // attempts …): the version after the change, read once it committed — unless the handler
+  // already knew it and set it (create: a new order is version 1), which saves the round trip.
   app.use("*", async (c, next) => {
     await next();
-    if (c.req.method !== "POST" || c.res.status < 200 || c.res.status >= 300) return;
+    if (c.req.method !== "POST" || c.res.status < 200 || c.res.status >= 300 || c.res.headers.has("Order-Version")) return;
     const fromPath = /^\/api\/orders\/([0-9a-fA-F-]{36})(?:\/|$)/.exec(c.req.path)?.[1];
     const fromLocation = /\/api\/orders\/([0-9a-fA-F-]{36})$/.exec(c.res.headers.get("location") ?? "")?.[1];
     const id = (fromPath ?? fromLocation)?.toLowerCase();

@@ -56,10 +56,13 @@ export async function createOrderIdempotently(
     };
     const traceparent = input.traceparent && TRACEPARENT.test(input.traceparent) ? input.traceparent : null;
     const causedBy = `request:${input.requestId}`;
+    const detail = newOrderDetail(order, causedBy);
     const response: StoredResponse = {
       status: 201,
-      headers: { "Content-Type": "application/json", Location: `/api/orders/${order.id}` },
-      body: JSON.stringify(toOrderView(newOrderDetail(order, causedBy))),
+      // Order-Version is known here (a new order is version 1): the read side's header middleware
+      // would otherwise spend a database round trip per POST reading it back (issue 17's profile).
+      headers: { "Content-Type": "application/json", Location: `/api/orders/${order.id}`, "Order-Version": String(detail.version) },
+      body: JSON.stringify(toOrderView(detail)),
     };
     const { created } = await insertNewOrderCompletingKey(
       deps.pool,
