@@ -51,9 +51,36 @@ function postgresUserSystem(postmaster: number): [number, number] {
 }
 
 const children = nodeChildren(root);
-const database = await startLocalPostgres({ durable: process.env.BENCH_DURABLE === "1", settings: { max_connections: 200 } });
+// pg_stat_statements: which statements PostgreSQL ran per request, and what each cost it.
+const database = await startLocalPostgres({
+  durable: process.env.BENCH_DURABLE === "1",
+  settings: { max_connections: 200, shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all" },
+});
+const statements = async (reset: boolean) => {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    if (reset) {
+      await client.query("SELECT pg_stat_statements_reset()");
+      return [];
+    }
+    const { rows } = await client.query(
+      `SELECT calls::bigint AS calls, total_exec_time + total_plan_time AS ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query
+         FROM pg_stat_statements ORDER BY calls DESC LIMIT 12`,
+    );
+    return rows as { calls: string; ms: number; query: string }[];
+  } finally {
+    await client.end();
+  }
+};
 try {
   await migrate(database.url);
+  {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    await client.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    await client.end();
+  }
   const simPort = await freePort();
   const apiPort = await freePort();
   const simulator = children.start("devkit/simulators/src/inventory/main.ts", { PORT: String(simPort), LOG_LEVEL: "warn" });
@@ -96,14 +123,39 @@ try {
     };
   }
   const postmaster = postmasterPid(database.dataDir);
+  // Transactions and rows per request, from PostgreSQL's own counters (what the API really sent).
+  const stats = async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const { rows } = await client.query(
+      "SELECT xact_commit::bigint AS commits, tup_returned::bigint AS returned, tup_fetched::bigint AS fetched, tup_inserted::bigint AS inserted, tup_updated::bigint AS updated FROM pg_stat_database WHERE datname = current_database()",
+    );
+    await client.end();
+    return rows[0] as Record<string, string>;
+  };
+  await new Promise((r) => setTimeout(r, 600)); // pg_stat counters flush at most once a second
+  const statsBefore = await stats();
+  await statements(true);
   const pids = { api: api.pid as number, simulator: simulator.pid as number };
   const before = { api: userSystem(pids.api), simulator: userSystem(pids.simulator), postgres: postgresUserSystem(postmaster) };
   const result = await autocannon({ ...options, connections: CONNECTIONS, duration: SECONDS });
   const after = { api: userSystem(pids.api), simulator: userSystem(pids.simulator), postgres: postgresUserSystem(postmaster) };
+  await new Promise((r) => setTimeout(r, 1_100));
+  const statsAfter = await stats();
+  const ran = await statements(false);
   const n = Math.max(1, result["2xx"]);
   console.log(
     `bench/api/profile ${KIND.toUpperCase()}: ${(n / SECONDS).toFixed(0)}/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  errors ${result.non2xx + result.errors}  (load ${loadAverage()})`,
   );
+  console.log(
+    `  PostgreSQL per request: ${Object.keys(statsAfter)
+      .map((k) => `${k} ${((Number(statsAfter[k]) - Number(statsBefore[k])) / n).toFixed(1)}`)
+      .join("  ")}`,
+  );
+  console.log("  statements per request (calls, µs of execution each):");
+  for (const r of ran) {
+    console.log(`    ${(Number(r.calls) / n).toFixed(2).padStart(6)}  ${((r.ms * 1000) / Number(r.calls)).toFixed(0).padStart(5)} µs  ${r.query}`);
+  }
   for (const role of ["api", "simulator", "postgres"] as const) {
     const user = ((after[role][0] - before[role][0]) * TICK_MS * 1000) / n;
     const system = ((after[role][1] - before[role][1]) * TICK_MS * 1000) / n;
