@@ -154,7 +154,9 @@ try {
   );
   console.log("  statements per request (calls, µs of execution each):");
   for (const r of ran) {
-    console.log(`    ${(Number(r.calls) / n).toFixed(2).padStart(6)}  ${((r.ms * 1000) / Number(r.calls)).toFixed(0).padStart(5)} µs  ${r.query}`);
+    console.log(
+      `    ${(Number(r.calls) / n).toFixed(2).padStart(6)}  ${((r.ms * 1000) / Number(r.calls)).toFixed(0).padStart(5)} µs  ${r.query}`,
+    );
   }
   for (const role of ["api", "simulator", "postgres"] as const) {
     const user = ((after[role][0] - before[role][0]) * TICK_MS * 1000) / n;
