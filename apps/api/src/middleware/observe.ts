@@ -31,7 +31,9 @@ export function observe(metrics: ApiMetrics, logger?: Logger): MiddlewareHandler
         try {
           await next();
         } finally {
-          c.header("X-Request-Id", requestId);
+          // On the response's own headers: c.header() after the handler finished copies the whole
+          // Response first (3.5 % of a POST's CPU in issue 17's profile); ours are never immutable.
+          c.res.headers.set("X-Request-Id", requestId);
           // The handler's route is the last matched one that is not middleware (method ALL).
           const route = matchedRoutes(c).findLast((r) => r.method !== "ALL")?.path ?? "unmatched";
           const status = c.res.status;
