@@ -1,6 +1,7 @@
 import type { OrderLine } from "@orders/domain";
 import type { Queryable } from "./pool.ts";
 import { rowsOf } from "./run.ts";
+import { selectLines } from "./sql/adjustments.ts";
 import * as audit from "./sql/audit.ts";
 
 export interface OrderAuditRow {
@@ -74,7 +75,7 @@ export const publishedDuring = async (
 /** Per order, its lines with their unit counters (the shape of the domain's OrderLine). */
 export async function auditLines(db: Queryable, orderIds: readonly string[]): Promise<Map<string, OrderLine[]>> {
   const out = new Map<string, OrderLine[]>();
-  for (const { orderId, ...line } of await rowsOf<OrderLine & { orderId: string }>(db, audit.selectLineCounters(orderIds))) {
+  for (const { orderId, ...line } of await rowsOf<OrderLine & { orderId: string }>(db, selectLines(orderIds))) {
     const lines = out.get(orderId) ?? [];
     lines.push(line);
     out.set(orderId, lines);

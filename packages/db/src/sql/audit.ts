@@ -89,13 +89,3 @@ export const countPublishedDuring = (from: Date, to: Date, settleMs: number): Qu
            FROM outbox WHERE created_at >= $1 AND created_at < $2::timestamptz - make_interval(secs => $3::float8 / 1000)`,
   values: [from, to, settleMs],
 });
-
-/** Every line's unit counters of the given orders (the checker derives fulfilment from them). */
-export const selectLineCounters = (orderIds: readonly string[]): Query => ({
-  text: `SELECT order_id AS "orderId", product_id AS "productId", price::text AS "unitPrice", quantity AS ordered,
-                cancelled_qty AS cancelled, shipped_qty AS shipped, delivered_qty AS delivered,
-                return_requested_qty AS "returnRequested", received_qty AS received, damaged_qty AS damaged,
-                restocked_qty AS restocked
-           FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, product_id`,
-  values: [orderIds],
-});
