@@ -66,14 +66,32 @@ export const insertHistoryRows = (rows: readonly TimelineRow[]): Query => ({
  * Outbox rows (the row shape of `insertOutboxEvent`) in the given order, so `sequence` follows
  * it (per-order event order). `traceparent` is the caller's (the API's cancel request); events
  * applied from Kafka or jobs carry none.
+ *
+ * Per-order numbers (migration 0075) are taken here for the whole statement: one UPDATE raises
+ * each order's `event_sequence` by its number of rows, and the rows are numbered above the old
+ * value in the given order; the trigger checks a number against the counter under the order's
+ * lock and formats `ce_sequence` (migration 0130). Before, the trigger ran one UPDATE of `orders`
+ * per row, the consumer's largest PostgreSQL cost. Rows whose aggregate is not an order get no
+ * number, as from the trigger.
  */
 export const insertOutboxRows = (rows: readonly OutboxEventRow[]): Query => ({
   name: "lifecycle.insert_outbox",
-  text: `INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, ce_source, ce_time, traceparent)
-         SELECT id, aggregatetype, aggregateid, type, payload, ce_source, ce_time, traceparent
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::text[])
-                WITH ORDINALITY AS e(id, aggregatetype, aggregateid, type, payload, ce_source, ce_time, traceparent, n)
-          ORDER BY n`,
+  text: `WITH e AS MATERIALIZED (
+           SELECT e.*, CASE WHEN e.aggregateid ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+                            THEN e.aggregateid::uuid END AS order_id
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::text[])
+                  WITH ORDINALITY AS e(id, aggregatetype, aggregateid, type, payload, ce_source, ce_time, traceparent, n)
+         ), raised AS (
+           UPDATE orders o SET event_sequence = o.event_sequence + c.k
+             FROM (SELECT order_id, count(*) AS k FROM e WHERE order_id IS NOT NULL GROUP BY order_id) c
+            WHERE o.id = c.order_id
+        RETURNING o.id, o.event_sequence - c.k AS base
+         )
+         INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, ce_source, ce_time, traceparent, aggregate_sequence)
+         SELECT e.id, e.aggregatetype, e.aggregateid, e.type, e.payload, e.ce_source, e.ce_time, e.traceparent,
+                r.base + row_number() OVER (PARTITION BY e.order_id ORDER BY e.n)
+           FROM e LEFT JOIN raised r ON r.id = e.order_id
+          ORDER BY e.n`,
   values: [
     rows.map((r) => r.id),
     rows.map((r) => r.aggregateType),
