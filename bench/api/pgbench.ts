@@ -23,7 +23,12 @@ export interface Figures {
 }
 
 /** pgbench running `script` (see pgbench-scripts.ts) with `clients` sessions. */
-export function pgbench(url: string, name: string, script: PgbenchScript, options: { seconds: number; clients: number }): Figures {
+export function pgbench(
+  url: string,
+  name: string,
+  script: PgbenchScript,
+  options: { seconds: number; clients: number /** tx/s to pace at (pgbench -R); default: as fast as it goes */; rate?: number },
+): Figures {
   const binary = ["/usr/bin/pgbench", ...readdirSync("/usr/lib/postgresql").map((v) => `/usr/lib/postgresql/${v}/bin/pgbench`)].find(
     existsSync,
   );
@@ -44,6 +49,7 @@ export function pgbench(url: string, name: string, script: PgbenchScript, option
         "2",
         "-T",
         String(options.seconds),
+        ...(options.rate ? ["-R", String(Math.max(1, Math.round(options.rate)))] : []),
         "-f",
         scriptFile,
         ...Object.entries(script.defines).flatMap(([k, v]) => ["-D", `${k}=${v}`]),

@@ -18,7 +18,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { loadavg } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { migrate } from "@orders/db";
 import { startLocalPostgres } from "@orders/local-postgres";
@@ -77,7 +77,9 @@ interface ModeFigures {
   pgGet: Figures;
   rssMb: number;
   /** CPU ms per request, total over the processes. */
-  cpu: { post: number; get: number; pgPost: number };
+  cpu: { post: number; get: number; pgPost: number; pgPaced: number; postgresPerPost: number; postgresPerPacedTx: number };
+  /** POST/s an API costing no CPU could reach here, given what the other processes spend per POST. */
+  ceiling: number;
   wake: WakeCost;
   load: { start: number; end: number };
 }
@@ -112,10 +114,14 @@ async function runMode(mode: string): Promise<ModeFigures> {
     const cpu = cpuSampler({ api: api.pid as number, simulator: simulator.pid as number, postgresDataDir: database.dataDir });
     let mark: CpuSample = cpu();
     let lastTotal = 0;
+    let lastPostgres = 0;
+    let lastApi = 0;
     /** CPU per request since the previous call. */
     const cpuLine = (requests: number) => {
       const now = cpu();
       const { line, total } = cpuPerRequest(mark, now, requests);
+      lastPostgres = (now.postgres - mark.postgres) / Math.max(1, requests);
+      lastApi = (now.api - mark.api) / Math.max(1, requests);
       mark = now;
       lastTotal = total;
       return `                           ${line}`;
@@ -140,6 +146,8 @@ async function runMode(mode: string): Promise<ModeFigures> {
     console.log(`API  POST /api/orders      ${fmt(post)}`);
     console.log(cpuLine(post.total));
     const cpuPost = lastTotal;
+    const postgresPerPost = lastPostgres;
+    const apiPerPost = lastApi;
 
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
@@ -168,11 +176,30 @@ async function runMode(mode: string): Promise<ModeFigures> {
     console.log(`pgbench create-order tx    ${fmt(pgPost)}`);
     console.log(cpuLine(pgPost.total));
     const cpuPgPost = lastTotal;
+    // PostgreSQL's CPU per transaction grows as the rate falls (backends sleep and wake between
+    // statements; background work is spread over fewer transactions): the same transaction paced
+    // at the API's POST rate tells whether the API makes the database work harder per order.
+    const pgPaced = pgbench(database.url, "create-order.pgbench.sql", createOrderScript(), {
+      seconds: SECONDS,
+      clients: CONNECTIONS,
+      rate: post.rps,
+    });
+    console.log(`pgbench create at API's rate ${fmt(pgPaced)}`);
+    console.log(cpuLine(pgPaced.total));
+    const cpuPgPaced = lastTotal;
+    const postgresPerPacedTx = lastPostgres;
     const pgGet = pgbench(database.url, "get-order.pgbench.sql", getOrderScript(), { seconds: SECONDS, clients: CONNECTIONS });
     console.log(`pgbench order detail       ${fmt(pgGet)}`);
     console.log(cpuLine(pgGet.total));
 
     console.log(`ratio API ÷ pgbench: POST ${(post.rps / pgPost.rps).toFixed(2)}   GET ${(get.rps / pgGet.rps).toFixed(2)}   (goal ≥ 0.6)`);
+    // The machine's ceiling for that ratio: PostgreSQL, the inventory simulator and the load
+    // generator share the cores with the API, so even an API costing no CPU at all could not
+    // serve more POSTs per second than the cores divided by what the others spend per POST.
+    const ceiling = (availableParallelism() * 1000) / Math.max(0.001, cpuPost - apiPerPost);
+    console.log(
+      `ceiling on these ${availableParallelism()} cores with an API costing nothing: ${ceiling.toFixed(0)} POST/s = ratio ${(ceiling / pgPost.rps).toFixed(2)}`,
+    );
     console.log(`p99 at 50% of max POST throughput: ${paced.p99.toFixed(1)} ms (goal < 50 ms)`);
     console.log(`API peak RSS: ${rssMb.toFixed(0)} MiB`);
 
@@ -186,8 +213,9 @@ async function runMode(mode: string): Promise<ModeFigures> {
       pgPost,
       pgGet,
       rssMb,
-      cpu: { post: cpuPost, get: cpuGet, pgPost: cpuPgPost },
+      cpu: { post: cpuPost, get: cpuGet, pgPost: cpuPgPost, pgPaced: cpuPgPaced, postgresPerPost, postgresPerPacedTx },
       wake,
+      ceiling,
       load: { start: loadAtStart, end: load1() },
     };
   } finally {
@@ -212,6 +240,11 @@ const rowsOut: [string, (f: ModeFigures) => string][] = [
   ["pgbench detail tx/s", (f) => f.pgGet.rps.toFixed(0)],
   ["ratio POST / GET", (f) => `${(f.post.rps / f.pgPost.rps).toFixed(2)} / ${(f.get.rps / f.pgGet.rps).toFixed(2)}`],
   ["CPU ms: POST / pgbench create / GET", (f) => `${f.cpu.post.toFixed(2)} / ${f.cpu.pgPost.toFixed(2)} / ${f.cpu.get.toFixed(2)}`],
+  ["ceiling POST/s with a zero-cost API (ratio)", (f) => `${f.ceiling.toFixed(0)} (${(f.ceiling / f.pgPost.rps).toFixed(2)})`],
+  [
+    "PostgreSQL CPU ms: per API POST / per pgbench tx at that rate",
+    (f) => `${f.cpu.postgresPerPost.toFixed(2)} / ${f.cpu.postgresPerPacedTx.toFixed(2)}`,
+  ],
   ["POST at 50 %: /s, p99 ms", (f) => `${f.paced.rps.toFixed(0)}, ${f.paced.p99.toFixed(0)}`],
   ["API peak RSS MiB", (f) => f.rssMb.toFixed(0)],
   ...WAKE_VARIANTS.map((v): [string, (f: ModeFigures) => string] => [
