@@ -241,10 +241,7 @@ const rowsOut: [string, (f: ModeFigures) => string][] = [
   ["ratio POST / GET", (f) => `${(f.post.rps / f.pgPost.rps).toFixed(2)} / ${(f.get.rps / f.pgGet.rps).toFixed(2)}`],
   ["CPU ms: POST / pgbench create / GET", (f) => `${f.cpu.post.toFixed(2)} / ${f.cpu.pgPost.toFixed(2)} / ${f.cpu.get.toFixed(2)}`],
   ["ceiling POST/s with a zero-cost API (ratio)", (f) => `${f.ceiling.toFixed(0)} (${(f.ceiling / f.pgPost.rps).toFixed(2)})`],
-  [
-    "PostgreSQL CPU ms: per API POST / per pgbench tx at that rate",
-    (f) => `${f.cpu.postgresPerPost.toFixed(2)} / ${f.cpu.postgresPerPacedTx.toFixed(2)}`,
-  ],
+  ["PG CPU ms: API POST / pgbench at its rate", (f) => `${f.cpu.postgresPerPost.toFixed(2)} / ${f.cpu.postgresPerPacedTx.toFixed(2)}`],
   ["POST at 50 %: /s, p99 ms", (f) => `${f.paced.rps.toFixed(0)}, ${f.paced.p99.toFixed(0)}`],
   ["API peak RSS MiB", (f) => f.rssMb.toFixed(0)],
   ...WAKE_VARIANTS.map((v): [string, (f: ModeFigures) => string] => [
