@@ -6,6 +6,7 @@ import { coordinatorsReady } from "./admin.ts";
 import { ensureKafkaClasspath, kafkaVersion } from "./artifacts.ts";
 import { Broker, type LocalKafka, type StartKafkaOptions } from "./broker.ts";
 import { findJava } from "./java.ts";
+import { tail } from "./jvm.ts";
 import { freePorts } from "./ports.ts";
 import { newClusterId } from "./server-config.ts";
 
@@ -60,6 +61,36 @@ export async function startKafkaCluster(options: StartKafkaClusterOptions = {}):
   const version = kafkaVersion(options.version);
   const host = options.host ?? HOST;
   const [{ classpath }, { java, javaHome }] = await Promise.all([ensureKafkaClasspath(version), findJava()]);
+  const settings = { count, replicationFactor, minInsyncReplicas, version, host, classpath, java, javaHome };
+  // Free ports can be taken between our check and the JVMs' bind. Every node's voter list names
+  // every controller port, so a node cannot pick a new port alone (as startKafka's broker does):
+  // the whole cluster starts again on fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(options, settings);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt >= 3) throw error instanceof PortTaken ? error.cause : error;
+    }
+  }
+}
+
+/** A cluster start that failed because a node could not bind its port (the cause is the start's error). */
+class PortTaken extends Error {}
+
+async function startClusterOnce(
+  options: StartKafkaClusterOptions,
+  settings: {
+    count: number;
+    replicationFactor: number;
+    minInsyncReplicas: number;
+    version: string;
+    host: string;
+    classpath: string;
+    java: string;
+    javaHome: string;
+  },
+): Promise<LocalKafkaCluster> {
+  const { count, replicationFactor, minInsyncReplicas, version, host, classpath, java, javaHome } = settings;
   const ports = await freePorts(host, 2 * count);
   const ids = Array.from({ length: count }, (_, i) => i + 1);
   const voters = ids.map((id) => `${id}@${host}:${ports[count + id - 1]}`).join(",");
@@ -98,7 +129,10 @@ export async function startKafkaCluster(options: StartKafkaClusterOptions = {}):
     });
     return cluster(nodes, { version, replicationFactor, minInsyncReplicas });
   } catch (error) {
+    const logs = await Promise.all(nodes.map((n) => tail(n.logFile, 200).catch(() => "")));
     await Promise.all(nodes.map((n) => n.stop().catch(() => {})));
+    if (logs.some((log) => /BindException|Address already in use/.test(log)))
+      throw new PortTaken("a node's port was taken", { cause: error });
     throw error;
   }
 }
