@@ -1,6 +1,7 @@
 import { uuidv7 } from "@orders/domain";
 import { type ConsumedRecord, type DeadLetter, orderResultRecord, standaloneChunkContext } from "@orders/kafka";
-import { type JobQueue, lifecycleChunkHandler, type PgBoss, QUEUES, startSagaBoss } from "@orders/lifecycle";
+import { type JobQueue, type PgBoss, QUEUES, startSagaBoss } from "@orders/lifecycle";
+import { lifecycleChunkHandler } from "@orders/lifecycle/consumer";
 import { createLogger } from "@orders/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, orderBody } from "./support/harness.ts";

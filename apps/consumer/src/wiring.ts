@@ -8,15 +8,8 @@ import {
   type Producer,
   sendDeadLetters,
 } from "@orders/kafka";
-import {
-  consumerMetrics,
-  httpPaymentClient,
-  lifecycleChunkHandler,
-  type PgBoss,
-  sagaJobMetrics,
-  startSagaBoss,
-  startSagaWorkers,
-} from "@orders/lifecycle";
+import { httpPaymentClient, type PgBoss, sagaJobMetrics, startSagaBoss, startSagaWorkers } from "@orders/lifecycle";
+import { consumerMetrics, lifecycleChunkHandler } from "@orders/lifecycle/consumer";
 import {
   buildCallPolicy,
   createMetricsRegistry,

@@ -1,6 +1,5 @@
+// The writer and the saga's jobs; the consumer's chunk handler (Kafka) is `@orders/lifecycle/consumer`.
 export * from "./apply-events.ts";
-export * from "./consumer/chunk-handler.ts";
-export * from "./consumer/metrics.ts";
 export * from "./consumer/traced-jobs.ts";
 export * from "./follow-ups.ts";
 export * from "./jobs/boss.ts";
