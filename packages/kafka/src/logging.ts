@@ -1,5 +1,6 @@
+import { createRequire } from "node:module";
 import { format } from "node:util";
-import { loggers as platformaticLoggers } from "@platformatic/kafka";
+import type * as Platformatic from "@platformatic/kafka";
 import { type LogEntry, logLevel } from "kafkajs";
 
 /** Where the Kafka clients' own logs go: the process logger (@orders/runtime's Logger fits). */
@@ -11,19 +12,39 @@ export interface KafkaLogSink {
 }
 
 let sink: KafkaLogSink | null = null;
+let platformatic: typeof Platformatic | null = null;
+
+/** @platformatic/kafka's debug channels through `target`, at debug level. */
+const routePlatformaticLogs = (client: typeof Platformatic, target: KafkaLogSink) => {
+  for (const [name, debugLog] of Object.entries(client.loggers)) {
+    debugLog.log = (...args: unknown[]) => target.debug(format(...args), { logger: "@platformatic/kafka", channel: name });
+  }
+};
+
+/**
+ * @platformatic/kafka, loaded by the first record sender: ~40 MB resident (it compiles its
+ * protocol schemas at import) that the consumer, the projector and the API, which never make
+ * one, do not carry (issue 17 item 4). The package is ESM: `require` returns the instance an
+ * `import` would. Its debug channels follow routeKafkaLogs' target from then on.
+ */
+export function loadPlatformaticKafka(): typeof Platformatic {
+  if (!platformatic) {
+    platformatic = createRequire(import.meta.url)("@platformatic/kafka") as typeof Platformatic;
+    if (sink) routePlatformaticLogs(platformatic, sink);
+  }
+  return platformatic;
+}
 
 /**
  * Routes both Kafka clients' logs through `target` (once per process, before clients are made):
  * kafkajs through its logCreator, @platformatic/kafka's `debug` channels (on only when
- * DEBUG=plt:kafka:* asks for them) at debug level. Without it (the CLIs) kafkajs' lines still
- * come out in the same JSON shape, with `service: "kafka"`, on stderr: a CLI's stdout is its
- * output (`--json`).
+ * DEBUG=plt:kafka:* asks for them; from when the client is loaded) at debug level. Without it
+ * (the CLIs) kafkajs' lines still come out in the same JSON shape, with `service: "kafka"`, on
+ * stderr: a CLI's stdout is its output (`--json`).
  */
 export function routeKafkaLogs(target: KafkaLogSink): void {
   sink = target;
-  for (const [name, debugLog] of Object.entries(platformaticLoggers)) {
-    debugLog.log = (...args: unknown[]) => target.debug(format(...args), { logger: "@platformatic/kafka", channel: name });
-  }
+  if (platformatic) routePlatformaticLogs(platformatic, target);
 }
 
 const fallback: KafkaLogSink = (() => {

@@ -1,4 +1,5 @@
-import { ProduceAcks, Producer } from "@platformatic/kafka";
+import type { Producer } from "@platformatic/kafka";
+import { loadPlatformaticKafka } from "./logging.ts";
 import type { OutgoingRecord, RecordAck } from "./producer.ts";
 
 /**
@@ -33,6 +34,7 @@ export interface RecordSenderOptions {
 export function createRecordSender(options: RecordSenderOptions): RecordSender {
   if (options.brokers.length === 0) throw new Error("kafka: no brokers given");
   const timeout = options.requestTimeoutMs ?? 30_000;
+  const { ProduceAcks, Producer } = loadPlatformaticKafka();
   const newProducer = () =>
     new Producer({
       clientId: options.clientId,
