@@ -4,6 +4,9 @@
  * record, job and answer), and spans are recorded and exported over OTLP/HTTP only when the
  * standard `OTEL_*` variables ask for it (docs/operations.md).
  */
+
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import {
   type Attributes,
   type Context,
@@ -20,23 +23,25 @@ import {
 } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { registerInstrumentations } from "@opentelemetry/instrumentation";
-import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
-import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  type Sampler,
-  SimpleSpanProcessor,
-  type SpanExporter,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-} from "@opentelemetry/sdk-trace";
+import type { Sampler, SpanExporter } from "@opentelemetry/sdk-trace";
 import { createLogger } from "./logger.ts";
+
+type Sdk = typeof import("@opentelemetry/sdk-trace");
+type Otlp = typeof import("@opentelemetry/exporter-trace-otlp-http");
+type Instrumentation = typeof import("@opentelemetry/instrumentation");
+type Pg = typeof import("@opentelemetry/instrumentation-pg");
+type Undici = typeof import("@opentelemetry/instrumentation-undici");
+type Resources = typeof import("@opentelemetry/resources");
+
+const requireHere = createRequire(import.meta.url);
+/**
+ * The SDK, the OTLP exporter and the instrumentations are loaded on first use, synchronously
+ * (startTracing runs before pg is imported), and only in a process that records spans: most run
+ * with propagation alone and never pay for them (issue 17 item 4). `require` of the package's ESM
+ * entry (what `import` resolves to) gives the module instance an `import` elsewhere gets, so a
+ * test's InMemorySpanExporter and the SDK here are the same classes.
+ */
+const load = <T>(specifier: string): T => requireHere(fileURLToPath(import.meta.resolve(specifier))) as T;
 
 export { type Context, type Span, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 export { activeTraceFields } from "./trace-fields.ts";
@@ -106,6 +111,7 @@ export function samplerFromEnv(env: Readonly<Record<string, string | undefined>>
   const name = env.OTEL_TRACES_SAMPLER?.trim().toLowerCase() || "parentbased_always_on";
   const arg = Number(env.OTEL_TRACES_SAMPLER_ARG ?? "1");
   const ratio = Number.isFinite(arg) && arg >= 0 && arg <= 1 ? arg : 1;
+  const { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler } = load<Sdk>("@opentelemetry/sdk-trace");
   const root = (n: string): Sampler =>
     n.endsWith("always_off")
       ? new AlwaysOffSampler()
@@ -180,9 +186,14 @@ export function startTracing(options: TracingOptions): Tracing {
     active = { enabled: false, forceFlush: async () => {}, shutdown: async () => {} };
     return active;
   }
+  const { BatchSpanProcessor, SimpleSpanProcessor, TracerProvider } = load<Sdk>("@opentelemetry/sdk-trace");
+  const { resourceFromAttributes } = load<Resources>("@opentelemetry/resources");
   const processor = options.exporter
     ? new SimpleSpanProcessor({ exporter: options.exporter })
-    : new BatchSpanProcessor({ exporter: new OTLPTraceExporter(otlpUrl(env)), ...batchOptions(env) });
+    : new BatchSpanProcessor({
+        exporter: new (load<Otlp>("@opentelemetry/exporter-trace-otlp-http").OTLPTraceExporter)(otlpUrl(env)),
+        ...batchOptions(env),
+      });
   const provider = new TracerProvider({
     // OTEL_SERVICE_NAME wins over OTEL_RESOURCE_ATTRIBUTES' service.name, which wins over the built-in name.
     resource: resourceFromAttributes({
@@ -218,6 +229,9 @@ export function startTracing(options: TracingOptions): Tracing {
   );
   // Outgoing fetch (inventory check, payment calls) gets a client span and a traceparent header;
   // pg queries get spans where the pg module is patched (see docs/operations.md).
+  const { registerInstrumentations } = load<Instrumentation>("@opentelemetry/instrumentation");
+  const { PgInstrumentation } = load<Pg>("@opentelemetry/instrumentation-pg");
+  const { UndiciInstrumentation } = load<Undici>("@opentelemetry/instrumentation-undici");
   const unregister = registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [new UndiciInstrumentation(), new PgInstrumentation({ requireParentSpan: true })],
