@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { nodeOptionsOf } from "@orders/stack";
 
 /** A port free on 127.0.0.1 right now. */
 export const freePort = () =>
@@ -24,12 +25,18 @@ export async function waitFor(url: string, attempts: number): Promise<void> {
   throw new Error(`${url} never became ready`);
 }
 
-/** Node scripts (paths under `root`) started as children; `stop` SIGTERMs them and waits for their exit. */
+/**
+ * Node scripts (paths under `root`, the repository root) started as children, each as the image
+ * starts it: with its app's node-options file (heap bounds, compile cache; devkit/stack's
+ * nodeOptionsOf), then `nodeArgs`, from `root` (where the file's `--import` resolves). `stop`
+ * SIGTERMs them and waits for their exit.
+ */
 export function nodeChildren(root: string) {
   let children: ChildProcess[] = [];
   return {
     start(script: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
-      const child = spawn(process.execPath, [...nodeArgs, join(root, script)], {
+      const child = spawn(process.execPath, [...nodeOptionsOf(script, root), ...nodeArgs, join(root, script)], {
+        cwd: root,
         env: { ...process.env, ...env },
         stdio: ["ignore", "ignore", "inherit"],
       });

@@ -18,6 +18,7 @@ const inv = await startInventorySimulator();
 const MAIN = `${REPO_ROOT}apps/api/src/main.ts`;
 async function run(flags: string[]) {
   const child = spawn(process.execPath, [...flags, MAIN], {
+    cwd: REPO_ROOT,
     env: {
       ...process.env,
       DATABASE_URL: pg.url,

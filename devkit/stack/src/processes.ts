@@ -22,10 +22,12 @@ export interface ServiceSpec {
 /**
  * The V8 flags an app is started with everywhere (its `node-options` file beside `src/`, e.g.
  * apps/relay/node-options: the heap bounds of issue 17): the image's CMD reads the same file,
- * so tests, the demo and the benchmarks run the apps under the limits production has.
+ * so tests, the demo and the benchmarks run the apps under the limits production has. `root`: the
+ * checkout `script` is in (a bench may run another one). Its `--import` resolves from the
+ * process's working directory: start the app from `root` (or the app's directory).
  */
-export function nodeOptionsOf(script: string): string[] {
-  const file = join(REPO_ROOT, script.replace(/\/src\/[^/]+$/, ""), "node-options");
+export function nodeOptionsOf(script: string, root: string = REPO_ROOT): string[] {
+  const file = join(root, script.replace(/\/src\/[^/]+$/, ""), "node-options");
   if (!existsSync(file)) return [];
   return readFileSync(file, "utf8").split(/\s+/).filter(Boolean);
 }
