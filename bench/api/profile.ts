@@ -6,10 +6,13 @@
  * of a request's cost, which a V8 profile alone shows only as time "in writev".
  *
  *   node bench/api/profile.ts            (env: PROFILE_REQUEST=post|get  BENCH_CONNECTIONS=16
- *                                          BENCH_SECONDS=15  BENCH_CPU_PROF=<dir>  BENCH_DURABLE=1)
+ *                                          BENCH_SECONDS=15  BENCH_CPU_PROF=<dir>  BENCH_DURABLE=1
+ *                                          PROFILE_TRACING=1: every span exported over OTLP/HTTP to a
+ *                                          sink in this process, to price tracing on against off)
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { migrate } from "@orders/db";
 import { startLocalPostgres } from "@orders/local-postgres";
@@ -51,6 +54,21 @@ function postgresUserSystem(postmaster: number): [number, number] {
 }
 
 const children = nodeChildren(root);
+
+// An OTLP/HTTP receiver that accepts and counts export requests (their bodies are dropped).
+let exports = 0;
+const sink = createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    exports++;
+    res.writeHead(200, { "content-type": "application/json" }).end("{}");
+  });
+});
+const tracing = process.env.PROFILE_TRACING === "1";
+if (tracing) await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
+const tracingEnv: Record<string, string> = tracing
+  ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as { port: number }).port}`, OTEL_TRACES_SAMPLER: "always_on" }
+  : {};
 // pg_stat_statements: which statements PostgreSQL ran per request, and what each cost it.
 const database = await startLocalPostgres({
   durable: process.env.BENCH_DURABLE === "1",
@@ -95,6 +113,7 @@ try {
       INVENTORY_URL: `http://127.0.0.1:${simPort}`,
       LOG_LEVEL: "warn",
       RATE_LIMIT_ENABLED: "false",
+      ...tracingEnv,
     },
     process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
   );
@@ -145,7 +164,7 @@ try {
   const ran = await statements(false);
   const n = Math.max(1, result["2xx"]);
   console.log(
-    `bench/api/profile ${KIND.toUpperCase()}: ${(n / SECONDS).toFixed(0)}/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  errors ${result.non2xx + result.errors}  (load ${loadAverage()})`,
+    `bench/api/profile ${KIND.toUpperCase()}${tracing ? ` (tracing on: ${exports} OTLP exports)` : ""}: ${(n / SECONDS).toFixed(0)}/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  errors ${result.non2xx + result.errors}  (load ${loadAverage()})`,
   );
   console.log(
     `  PostgreSQL per request: ${Object.keys(statsAfter)
@@ -166,4 +185,5 @@ try {
 } finally {
   await children.stop();
   await database.stop();
+  sink.close();
 }
