@@ -24,7 +24,7 @@ import { startKafka } from "@orders/local-kafka";
 import { startLocalPostgres } from "@orders/local-postgres";
 import autocannon from "autocannon";
 import pg from "pg";
-import { BENCH_SECRET, benchOrderRequest } from "../lib/orders.ts";
+import { benchApiEnv, benchOrderRequest } from "../lib/orders.ts";
 import { freePort, nodeChildren, waitFor as waitForUrl } from "../lib/processes.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -71,14 +71,7 @@ try {
   startNode("apps/relay/src/main.ts", { ...common, DATABASE_URL: database.url, METRICS_PORT: String(relayPort), HOST: "127.0.0.1" });
   startNode("apps/projector/src/main.ts", { ...common, READ_MODEL_DATABASE_URL: readUrl, METRICS_PORT: String(projectorPort) });
   const apiEnv = (port: number, read: boolean) => ({
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    DATABASE_URL: database.url,
-    DATABASE_POOL_MAX: String(CONNECTIONS),
-    JWT_SECRET: BENCH_SECRET,
-    INVENTORY_URL: `http://127.0.0.1:${simPort}`,
-    LOG_LEVEL: "warn",
-    RATE_LIMIT_ENABLED: "false",
+    ...benchApiEnv({ port, databaseUrl: database.url, poolMax: CONNECTIONS, inventoryPort: simPort as number }),
     ...(read ? { READ_MODEL_DATABASE_URL: readUrl, READ_YOUR_WRITES_TIMEOUT_MS: "1000" } : {}),
   });
   // Two API processes, the same code: one reads history from the read model, one from the write tables.

@@ -18,8 +18,8 @@ import { migrate } from "@orders/db";
 import { startLocalPostgres } from "@orders/local-postgres";
 import autocannon from "autocannon";
 import pg from "pg";
-import { loadAverage, postmasterPid, TICK_MS } from "../lib/cpu.ts";
-import { BENCH_SECRET, benchOrderRequest } from "../lib/orders.ts";
+import { loadAverage, postgresUserSystem, postmasterPid, TICK_MS, userSystem } from "../lib/cpu.ts";
+import { benchApiEnv, benchOrderRequest } from "../lib/orders.ts";
 import { freePort, nodeChildren, waitFor } from "../lib/processes.ts";
 
 const root = process.env.BENCH_API_ROOT ?? fileURLToPath(new URL("../../", import.meta.url));
@@ -27,31 +27,6 @@ const KIND = process.env.PROFILE_REQUEST ?? "post";
 if (KIND !== "post" && KIND !== "get") throw new Error(`PROFILE_REQUEST: ${KIND} (post, get)`);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
-
-/** [user, system] ticks of a pid (0 once gone). */
-function userSystem(pid: number): [number, number] {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return [Number(f[11]), Number(f[12])];
-  } catch {
-    return [0, 0];
-  }
-}
-
-/** PostgreSQL's [user, system] ticks: postmaster, exited backends (cutime/cstime) and live children. */
-function postgresUserSystem(postmaster: number): [number, number] {
-  const stat = readFileSync(`/proc/${postmaster}/stat`, "utf8").slice(-1000);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  let user = Number(f[11]) + Number(f[13]);
-  let system = Number(f[12]) + Number(f[14]);
-  for (const pid of readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) {
-    const [u, s] = userSystem(Number(pid));
-    user += u;
-    system += s;
-  }
-  return [user, system];
-}
 
 const children = nodeChildren(root);
 
@@ -104,17 +79,7 @@ try {
   const simulator = children.start("devkit/simulators/src/inventory/main.ts", { PORT: String(simPort), LOG_LEVEL: "warn" });
   const api = children.start(
     "apps/api/src/main.ts",
-    {
-      PORT: String(apiPort),
-      HOST: "127.0.0.1",
-      DATABASE_URL: database.url,
-      DATABASE_POOL_MAX: String(CONNECTIONS),
-      JWT_SECRET: BENCH_SECRET,
-      INVENTORY_URL: `http://127.0.0.1:${simPort}`,
-      LOG_LEVEL: "warn",
-      RATE_LIMIT_ENABLED: "false",
-      ...tracingEnv,
-    },
+    { ...benchApiEnv({ port: apiPort, databaseUrl: database.url, poolMax: CONNECTIONS, inventoryPort: simPort }), ...tracingEnv },
     process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
   );
   const base = `http://127.0.0.1:${apiPort}`;

@@ -24,7 +24,7 @@ import { migrate } from "@orders/db";
 import { startLocalPostgres } from "@orders/local-postgres";
 import autocannon from "autocannon";
 import pg from "pg";
-import { BENCH_SECRET, benchOrderRequest } from "../lib/orders.ts";
+import { benchApiEnv, benchOrderRequest } from "../lib/orders.ts";
 import { freePort, nodeChildren, waitFor as waitForUrl } from "../lib/processes.ts";
 import { type CpuSample, cpuPerRequest, cpuSampler } from "./cpu.ts";
 import { type Figures, formatWakeCost, measureWakeCost, pgbench, WAKE_VARIANTS, type WakeCost } from "./pgbench.ts";
@@ -94,18 +94,7 @@ async function runMode(mode: string): Promise<ModeFigures> {
     const simulator = startNode("devkit/simulators/src/inventory/main.ts", { PORT: String(simPort), LOG_LEVEL: "warn" });
     const api = startNode(
       "apps/api/src/main.ts",
-      {
-        PORT: String(apiPort),
-        HOST: "127.0.0.1",
-        DATABASE_URL: database.url,
-        DATABASE_POOL_MAX: String(CONNECTIONS),
-        JWT_SECRET: BENCH_SECRET,
-        INVENTORY_URL: `http://127.0.0.1:${simPort}`,
-        LOG_LEVEL: "warn",
-        // One load generator on one address is not abuse: per-client limits (issue 12) belong to a
-        // production edge, and left on they turn this run into a measurement of 429s.
-        RATE_LIMIT_ENABLED: "false",
-      },
+      benchApiEnv({ port: apiPort, databaseUrl: database.url, poolMax: CONNECTIONS, inventoryPort: simPort }),
       process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
     );
     const base = `http://127.0.0.1:${apiPort}`;

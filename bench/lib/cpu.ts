@@ -52,3 +52,28 @@ export const postgresCpuMs = (dataDir: string): number => postmasterCpuMs(postma
 
 /** The 1-minute load average, for the record. */
 export const loadAverage = (): string => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+
+/** [user, system] ticks of a pid (0 once gone). */
+export function userSystem(pid: number): [number, number] {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return [Number(f[11]), Number(f[12])];
+  } catch {
+    return [0, 0];
+  }
+}
+
+/** PostgreSQL's [user, system] ticks: postmaster, exited backends (cutime/cstime) and live children. */
+export function postgresUserSystem(postmaster: number): [number, number] {
+  const stat = readFileSync(`/proc/${postmaster}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  let user = Number(f[11]) + Number(f[13]);
+  let system = Number(f[12]) + Number(f[14]);
+  for (const pid of readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) {
+    const [u, s] = userSystem(Number(pid));
+    user += u;
+    system += s;
+  }
+  return [user, system];
+}

@@ -19,3 +19,22 @@ export async function benchOrderRequest(): Promise<{ body: string; headers: { au
   });
   return { body, headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" } };
 }
+
+/**
+ * The environment a bench starts the API with: its port, database, pool size and the inventory
+ * simulator; logs at warn, and rate limits off — one load generator on one address is not abuse:
+ * per-client limits (issue 12) belong to a production edge, and left on they turn a run into a
+ * measurement of 429s.
+ */
+export function benchApiEnv(o: { port: number; databaseUrl: string; poolMax: number; inventoryPort: number }): Record<string, string> {
+  return {
+    PORT: String(o.port),
+    HOST: "127.0.0.1",
+    DATABASE_URL: o.databaseUrl,
+    DATABASE_POOL_MAX: String(o.poolMax),
+    JWT_SECRET: BENCH_SECRET,
+    INVENTORY_URL: `http://127.0.0.1:${o.inventoryPort}`,
+    LOG_LEVEL: "warn",
+    RATE_LIMIT_ENABLED: "false",
+  };
+}
