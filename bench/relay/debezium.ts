@@ -125,6 +125,8 @@ export async function benchDebezium(options: {
   events?: number;
   rate?: number;
   seconds?: number;
+  /** Debezium's `poll.interval.ms` (default: the connector's own). */
+  pollIntervalMs?: number;
 }): Promise<BenchResult> {
   const events = options.events ?? 20_000;
   const perSecond = options.rate ?? 300;
