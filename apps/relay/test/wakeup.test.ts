@@ -62,6 +62,23 @@ describe("relay wake-up without a NOTIFY in every writer's commit", () => {
     }
   });
 
+  it("a sleeping relay renews its flag on every sweep: writers ignore one nobody renewed for 10 minutes (migration 0150)", async () => {
+    const topic = newTopic("wakeup-renew");
+    await createTopic(kafkaBrokers(), topic, 3);
+    const relay = await startTestRelay(db.url, topic, { RELAY_SWEEP_INTERVAL_MS: "300" });
+    try {
+      await waitFor(armed, 30_000, "the idle relay armed the wake-up");
+      // As if the relay had slept 11 minutes since arming (test-only SQL).
+      await db.pool.query("UPDATE outbox_relay_wakeup SET armed_at = now() - interval '11 minutes'");
+      const fresh = async () =>
+        (await db.pool.query("SELECT bool_or(armed AND armed_at > now() - interval '1 minute') AS fresh FROM outbox_relay_wakeup")).rows[0]
+          .fresh === true;
+      await waitFor(fresh, 30_000, "the sleeping relay renewed the flag on a sweep");
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it("a relay that starts under traffic clears a wake-up flag left armed (by a relay killed while idle)", async () => {
     const topic = newTopic("wakeup-left");
     const kafka = await createTopic(kafkaBrokers(), topic, 3);

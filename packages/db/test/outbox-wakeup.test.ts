@@ -79,6 +79,21 @@ describe("outbox wake-up (migration 0120)", () => {
     await disarmOutboxWakeup(db.pool);
   });
 
+  it("expires a flag nobody renewed for 10 minutes (no relay left: Debezium mode), and a renewal revives it", async () => {
+    await armOutboxWakeup(db.pool);
+    // The last relay went away while armed (test-only SQL: its arming 11 minutes ago).
+    await db.pool.query("UPDATE outbox_relay_wakeup SET armed_at = now() - interval '11 minutes'");
+    expect(await notificationsOf(insertEvent)).toBe(0);
+    // A sleeping relay renews its flag on every sweep; an old one is written again.
+    await armOutboxWakeup(db.pool);
+    expect(await notificationsOf(insertEvent)).toBe(1);
+    // A fresh flag is not rewritten on every renewal (at most once a minute).
+    const before = (await db.pool.query("SELECT armed_at FROM outbox_relay_wakeup")).rows[0].armed_at as Date;
+    await armOutboxWakeup(db.pool);
+    expect((await db.pool.query("SELECT armed_at FROM outbox_relay_wakeup")).rows[0].armed_at).toEqual(before);
+    await disarmOutboxWakeup(db.pool);
+  });
+
   it("keeps the flag out of the WAL: an unlogged table", async () => {
     const { rows } = await db.pool.query("SELECT relpersistence FROM pg_class WHERE oid = 'outbox_relay_wakeup'::regclass");
     expect(rows[0].relpersistence).toBe("u");

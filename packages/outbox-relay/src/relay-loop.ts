@@ -168,6 +168,9 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
       await setWakeup(true);
       return; // claim once more at once: rows committed before the flag was up sent no NOTIFY
     }
+    // Asleep and armed, a sweep renews the flag: writers ignore one nobody renewed for 10 minutes
+    // (migration 0150), which is how it goes down once no relay is left to disarm it.
+    if (idleStep === 3) void setWakeup(true);
     const ms = idleStep === 1 ? idleAfterMs : options.sweepIntervalMs;
     idleStep = idleStep === 1 ? 2 : 3;
     await sleep(slot, ms, true);

@@ -313,12 +313,15 @@ export const analyzeOutbox = (): Query => ({ text: "ANALYZE outbox", values: [] 
  * An idle relay asks to be woken (migration 0120): while the flag is armed, every outbox insert
  * statement NOTIFYs `outbox_inserted`; while it is down (some relay is polling), none does, so
  * writers' commits never queue on the NOTIFY lock under load. Upsert: the table is unlogged and
- * empty after a crash.
+ * empty after a crash. Also the renewal a sleeping relay sends on every sweep: the trigger ignores a
+ * flag older than 10 minutes (migration 0150: no relay left to renew it), so an armed flag is
+ * rewritten once it is a minute old, and left alone before.
  */
 export const armOutboxWakeup = (): Query => ({
   name: "outbox.arm_wakeup",
   text: `INSERT INTO outbox_relay_wakeup (singleton, armed, armed_at) VALUES (true, true, clock_timestamp())
-         ON CONFLICT (singleton) DO UPDATE SET armed = true, armed_at = EXCLUDED.armed_at WHERE NOT outbox_relay_wakeup.armed`,
+         ON CONFLICT (singleton) DO UPDATE SET armed = true, armed_at = EXCLUDED.armed_at
+          WHERE NOT outbox_relay_wakeup.armed OR outbox_relay_wakeup.armed_at < clock_timestamp() - interval '1 minute'`,
   values: [],
 });
 
