@@ -45,6 +45,20 @@ export async function updateOrderStates(db: Queryable, rows: readonly sql.OrderS
   return (await run(db, sql.updateOrderStates(rows))).rowCount ?? 0;
 }
 
+/**
+ * The orders' new states and their outbox rows in one statement (`sql.updateOrderStatesWithOutbox`:
+ * one new version of each order row per chunk); returns how many orders it updated.
+ */
+export async function updateOrderStatesWithOutbox(
+  db: Queryable,
+  states: readonly sql.OrderStateRow[],
+  rows: readonly sql.OutboxEventRow[],
+): Promise<number> {
+  if (states.length === 0 && rows.length === 0) return 0;
+  const { rows: result } = await run(db, sql.updateOrderStatesWithOutbox(states, rows));
+  return (result[0] as { updated: number }).updated;
+}
+
 export async function insertTimelineRows(db: Queryable, rows: readonly sql.TimelineRow[]): Promise<void> {
   if (rows.length > 0) await run(db, sql.insertHistoryRows(rows));
 }

@@ -173,4 +173,61 @@ describe("per-order outbox numbers taken per statement (lifecycle.insert_outbox)
       ["2", pad(2)],
     ]);
   });
+
+  it("takes the numbers in the chunk's state UPDATE: one new version of each order row for its state and its counter", async () => {
+    const [a, b, c] = [newOrder(), newOrder(), newOrder()];
+    for (const o of [a, b, c]) await createOrder(fixture.db.pool, o, { source: "/test", causedBy: "test" });
+    const state = (id: string, expectedVersion: number) => ({
+      id,
+      status: "CONFIRMED",
+      inventoryStatus: "RESERVED",
+      paymentStatus: "SUCCEEDED",
+      deliveryStatus: "NOT_STARTED",
+      expectedVersion,
+      newVersion: expectedVersion + 1,
+    });
+    const notAnOrder = `not-an-order-${uuidv7()}`;
+    const client = await fixture.sessions.connect();
+    let result: { updated: number; inserted: number };
+    let orderUpdates = 0;
+    try {
+      await client.query("BEGIN");
+      const updated = async () => Number((await client.query("SELECT pg_stat_get_xact_tuples_updated('orders'::regclass) AS n")).rows[0].n);
+      const before = await updated();
+      // a and b change state; c is not in the UPDATE (its rows are numbered by the trigger), and
+      // b's expected version is stale (not updated: its row is numbered by the trigger too).
+      const q = sql.updateOrderStatesWithOutbox(
+        [state(a.id, 1), state(b.id, 7)],
+        [row(a.id, 1), row(c.id, 2), row(a.id, 3), row(b.id, 4), row(notAnOrder, 5), row(a.id, 6)],
+      );
+      result = (await client.query(q.text, q.values as unknown[])).rows[0];
+      orderUpdates = (await updated()) - before;
+      await client.query("COMMIT");
+    } finally {
+      client.release();
+    }
+    expect(result).toEqual({ updated: 1, inserted: 6 });
+    // a: one UPDATE for state and counter; b and c: one trigger UPDATE each for their one row.
+    expect(orderUpdates).toBe(3);
+    const rows = await rowsOf([a.id, b.id, c.id, notAnOrder]);
+    const numbersOf = (id: string) => rows.filter((r) => r.aggregateid === id && r.n !== null).map((r) => [r.n, r.ce_sequence]);
+    expect(numbersOf(a.id)).toEqual([
+      [1, pad(2)],
+      [3, pad(3)],
+      [6, pad(4)],
+    ]);
+    expect(numbersOf(b.id)).toEqual([[4, pad(2)]]);
+    expect(numbersOf(c.id)).toEqual([[2, pad(2)]]);
+    expect(numbersOf(notAnOrder)).toEqual([[5, null]]);
+    expect(rows.filter((r) => r.n !== null).map((r) => r.n)).toEqual([1, 2, 3, 4, 5, 6]);
+    const { rows: heads } = await fixture.db.pool.query(
+      "SELECT id, status, version, event_sequence::int AS n FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id",
+      [[a.id, b.id, c.id]],
+    );
+    expect(heads).toEqual([
+      { id: a.id, status: "CONFIRMED", version: 2, n: 4 },
+      { id: b.id, status: "PENDING", version: 1, n: 2 },
+      { id: c.id, status: "PENDING", version: 1, n: 2 },
+    ]);
+  });
 });

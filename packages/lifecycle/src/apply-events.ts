@@ -1,6 +1,5 @@
 import {
   claimMessageIds,
-  insertOutboxRows,
   insertTimelineRows,
   loadAdjustmentStates,
   loadPaymentFacts,
@@ -10,7 +9,7 @@ import {
   saveAdjustmentStates,
   savePaymentFacts,
   type sql,
-  updateOrderStates,
+  updateOrderStatesWithOutbox,
 } from "@orders/db";
 import {
   type AdjustEvent,
@@ -235,9 +234,12 @@ export async function applyEvents(client: PoolClient, incoming: readonly Incomin
   }
 
   const changed = [...orders.values()].filter((o) => o.version !== o.readVersion);
-  const updated = await updateOrderStates(
+  // One statement: the new states, the outbox rows, and each order's event counter raised by its
+  // rows in the same UPDATE (one new version of an order row per chunk, not one per outbox row).
+  const updated = await updateOrderStatesWithOutbox(
     client,
     changed.map((o) => ({ id: o.id, ...o.state, expectedVersion: o.readVersion, newVersion: o.version })),
+    outbox,
   );
   // Rows are locked, so this cannot happen short of a bug; fail the whole transaction if it does.
   if (updated !== changed.length) throw new Error(`version conflict: updated ${updated} of ${changed.length} orders`);
@@ -250,7 +252,6 @@ export async function applyEvents(client: PoolClient, incoming: readonly Incomin
     [...orders.values()].map((o) => ({ orderId: o.id, before: o.payBefore, after: o.pay })),
   );
   await insertTimelineRows(client, timeline);
-  await insertOutboxRows(client, outbox);
   if (followUps.length > 0) await insertFollowUps(jobsInActiveTrace(options.jobs), client, followUps);
   return outcomes;
 }

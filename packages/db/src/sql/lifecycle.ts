@@ -105,6 +105,58 @@ export const insertOutboxRows = (rows: readonly OutboxEventRow[]): Query => ({
 });
 
 /**
+ * The two writes of an applied chunk in one statement: the orders' new states (optimistic on
+ * `version`, as `updateOrderStates`) and their outbox rows (as `insertOutboxRows`). The same
+ * UPDATE also raises each order's `event_sequence` by its number of rows, so an order's row gets
+ * one new version per chunk instead of two (its state, then its counter); the rows are numbered
+ * above the old counter in the given order. A row whose order is not updated here gets no number
+ * from the statement and is numbered by the trigger as any other writer's. Returns `updated`,
+ * the number of orders updated.
+ */
+export const updateOrderStatesWithOutbox = (states: readonly OrderStateRow[], rows: readonly OutboxEventRow[]): Query => ({
+  name: "lifecycle.update_orders_with_outbox",
+  text: `WITH e AS MATERIALIZED (
+           SELECT e.*, CASE WHEN e.aggregateid ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+                            THEN e.aggregateid::uuid END AS order_id
+             FROM unnest($8::uuid[], $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[], $14::text[], $15::text[])
+                  WITH ORDINALITY AS e(id, aggregatetype, aggregateid, type, payload, ce_source, ce_time, traceparent, n)
+         ), u AS (
+           UPDATE orders o SET status = u.status, inventory_status = u.inv, payment_status = u.pay, delivery_status = u.del,
+                  version = u.new_version, updated_at = now(), event_sequence = o.event_sequence + coalesce(c.k, 0)
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[])
+                  AS u(id, status, inv, pay, del, expected_version, new_version)
+                  LEFT JOIN (SELECT order_id, count(*) AS k FROM e WHERE order_id IS NOT NULL GROUP BY order_id) c ON c.order_id = u.id
+            WHERE o.id = u.id AND o.version = u.expected_version
+        RETURNING o.id, o.event_sequence - coalesce(c.k, 0) AS base
+         ), inserted AS (
+           INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, ce_source, ce_time, traceparent, aggregate_sequence)
+           SELECT e.id, e.aggregatetype, e.aggregateid, e.type, e.payload, e.ce_source, e.ce_time, e.traceparent,
+                  r.base + row_number() OVER (PARTITION BY e.order_id ORDER BY e.n)
+             FROM e LEFT JOIN u r ON r.id = e.order_id
+            ORDER BY e.n
+           RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM u)::int AS updated, (SELECT count(*) FROM inserted)::int AS inserted`,
+  values: [
+    states.map((r) => r.id),
+    states.map((r) => r.status),
+    states.map((r) => r.inventoryStatus),
+    states.map((r) => r.paymentStatus),
+    states.map((r) => r.deliveryStatus),
+    states.map((r) => r.expectedVersion),
+    states.map((r) => r.newVersion),
+    rows.map((r) => r.id),
+    rows.map((r) => r.aggregateType),
+    rows.map((r) => r.aggregateId),
+    rows.map((r) => r.type),
+    rows.map((r) => JSON.stringify(r.payload)),
+    rows.map((r) => r.source),
+    rows.map((r) => r.time),
+    rows.map((r) => r.traceparent ?? null),
+  ],
+});
+
+/**
  * Orders still PENDING that were created before `cutoff`, oldest first (partial index). A payment
  * waiting for the customer is governed by its window instead, and a customer's attempt restarts
  * the deadline (issue 14).
