@@ -34,6 +34,8 @@ const { values } = parseArgs({
     env: { type: "string", multiple: true, default: [] },
     /** Extra node flags after the app's node-options (e.g. `--node-arg=--max-semi-space-size=16`). */
     "node-arg": { type: "string", multiple: true, default: [] },
+    /** SQL run after the migrations, e.g. `--sql "DROP INDEX outbox_parked_idx"` for an A/B. */
+    sql: { type: "string", multiple: true, default: [] },
   },
 });
 const ROWS = Number(values.rows);
@@ -82,6 +84,7 @@ try {
   const admin = new pg.Client({ connectionString: database.url });
   await admin.connect();
   await admin.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+  for (const statement of values.sql as string[]) await admin.query(statement);
   await ensureTopics(createKafka({ brokers: [kafka.bootstrap], clientId: "bench", logLevel: "nothing" }), [
     { topic: "bench-relay", partitions: Number(values.partitions) },
   ]);
@@ -106,6 +109,12 @@ try {
     LOG_LEVEL: "warn",
     ...extra,
   };
+  // What PostgreSQL and the broker burn with nothing to do (KRaft, checkpoints, timers): at a
+  // few thousand events/s this baseline is a visible share of their CPU "per event".
+  const idle0 = [postgresUserSystem(postmaster), userSystem(broker)];
+  await new Promise((r) => setTimeout(r, 5_000));
+  const idle1 = [postgresUserSystem(postmaster), userSystem(broker)];
+  const idleMsPerS = (i: number) => (((idle1[i]?.[0] ?? 0) + (idle1[i]?.[1] ?? 0) - (idle0[i]?.[0] ?? 0) - (idle0[i]?.[1] ?? 0)) * 10) / 5;
   const pgBefore = postgresUserSystem(postmaster);
   const brokerBefore = userSystem(broker);
   const load0 = loadAverage();
@@ -145,6 +154,9 @@ try {
   row("relay", relayTicks);
   row("postgres", [pgAfter[0] - pgBefore[0], pgAfter[1] - pgBefore[1]]);
   row("broker", [brokerAfter[0] - brokerBefore[0], brokerAfter[1] - brokerBefore[1]]);
+  out(
+    `  idle baseline before the drain: PostgreSQL ${idleMsPerS(0)} ms/s, broker ${idleMsPerS(1)} ms/s (= ${((idleMsPerS(1) * 1000) / (ROWS / seconds)).toFixed(1)} µs per event of the broker's figure at this rate)`,
+  );
   const { rows } = await admin.query(
     `SELECT calls::bigint AS calls, rows::bigint AS rows, round((total_exec_time + total_plan_time)::numeric, 1) AS ms,
             left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query
