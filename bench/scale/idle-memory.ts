@@ -3,14 +3,15 @@
  * load (issue 17 item 4): the API, the relay, the consumer and the projector started one after
  * the other as the image starts them (their node-options files), against a local PostgreSQL and
  * broker; once healthy and idle for 5 s, their resident set (VmRSS), its peak so far (VmHWM) and
- * V8's heap, read from /proc and from the process's own /metrics.
+ * V8's heap, read from /proc and from the process's own /metrics. The compile cache is warmed
+ * first, as the image's build does (BENCH_COLD_CACHE=1: not).
  */
 import { readFile } from "node:fs/promises";
 import { createPool, migrate } from "@orders/db";
 import { createKafka, ensureTopics, projectTopics } from "@orders/kafka";
 import { startKafka } from "@orders/local-kafka";
 import { startLocalPostgres } from "@orders/local-postgres";
-import { ManagedProcess, nodeOptionsOf } from "@orders/stack";
+import { ManagedProcess, nodeOptionsOf, warmCompileCache } from "@orders/stack";
 import { loadAverage } from "../lib/cpu.ts";
 
 const IDLE_MS = 5_000;
@@ -61,6 +62,8 @@ const metric = (text: string, name: string) => Number(new RegExp(`^${name}(?:\\{
 
 try {
   for (const app of apps) {
+    // As the image does at build time: its compile cache is warm when the app starts.
+    if (process.env.BENCH_COLD_CACHE !== "1") warmCompileCache(app.script);
     const p = new ManagedProcess(app, "/tmp");
     await p.start(120_000);
     await new Promise((r) => setTimeout(r, IDLE_MS));
