@@ -48,7 +48,12 @@ interface Statement {
 }
 
 /** The bench database's statements (top level and nested: triggers, functions) since the reset. */
-async function statements(pool: pg.Pool, top: number): Promise<Statement[]> {
+async function statements(pool: pg.Pool, top: number): Promise<{ top: Statement[]; total: Statement }> {
+  const { rows: total } = await pool.query(
+    `SELECT 'all top-level statements' AS query, sum(calls)::float8 AS calls, sum(total_exec_time)::float8 AS total_ms,
+            sum(rows)::float8 AS rows, sum(shared_blks_hit)::float8 AS shared_hit, sum(shared_blks_read)::float8 AS shared_read
+       FROM pg_stat_statements WHERE toplevel AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+  );
   const { rows } = await pool.query(
     `SELECT query, sum(calls)::float8 AS calls, sum(total_exec_time)::float8 AS total_ms, sum(rows)::float8 AS rows,
             sum(shared_blks_hit)::float8 AS shared_hit, sum(shared_blks_read)::float8 AS shared_read
@@ -56,7 +61,7 @@ async function statements(pool: pg.Pool, top: number): Promise<Statement[]> {
       GROUP BY query ORDER BY total_ms DESC LIMIT $1`,
     [top],
   );
-  return rows;
+  return { top: rows, total: total[0] };
 }
 
 async function runOnce(server: LocalPostgres, broker: LocalKafka, instances: number) {
@@ -106,6 +111,9 @@ async function runOnce(server: LocalPostgres, broker: LocalKafka, instances: num
   }
   const t0 = performance.now();
   const cpuBefore = cpu(); // consumer processes not started yet: 0
+  // WAL written per applied event: load-independent, unlike CPU time on shared cores.
+  const walLsn = async () => (await pool.query("SELECT pg_current_wal_lsn()::text AS lsn")).rows[0].lsn as string;
+  const walBefore = await walLsn();
   await Promise.all(consumers.map((c) => c.start(120_000)));
   for (;;) {
     const { rows } = await pool.query("SELECT count(*)::int AS n FROM processed_messages WHERE consumer = $1", [group]);
@@ -122,9 +130,10 @@ async function runOnce(server: LocalPostgres, broker: LocalKafka, instances: num
   const seconds = Math.max(0.001, span.rows[0].s);
   await new Promise((r) => setTimeout(r, 2_000)); // duplicates at the tail are skipped by now
   const cpuAfter = cpu();
+  const walBytes = Number((await pool.query("SELECT pg_wal_lsn_diff($1, $2)::float8 AS b", [await walLsn(), walBefore])).rows[0].b);
   const load = loadAverage();
   const rss = await Promise.all(consumers.map((c) => peakRss(c.pid)));
-  const top = PROFILE ? await statements(pool, Number(values.top)) : [];
+  const top = PROFILE ? await statements(pool, Number(values.top)) : { top: [], total: null };
   const tables = PROFILE
     ? (
         await pool.query(
@@ -164,6 +173,7 @@ async function runOnce(server: LocalPostgres, broker: LocalKafka, instances: num
       postgres: ((cpuAfter.postgres - cpuBefore.postgres) * 1000) / distinct,
       broker: ((cpuAfter.broker - cpuBefore.broker) * 1000) / distinct,
     },
+    walBytesPerEvent: walBytes / distinct,
     load,
     top,
     tables,
@@ -202,12 +212,12 @@ try {
       `  ${instances} instance(s): ${r.distinct} applied in ${r.seconds.toFixed(1)} s → ${r.perSecond.toFixed(0)} applied events/s ` +
         `(${r.recordsPerSecond.toFixed(0)} records/s incl. duplicates); CPU µs/applied event: consumer ${consumer.toFixed(0)} + ` +
         `postgres ${postgres.toFixed(0)} + broker ${kafka.toFixed(0)} = ${(consumer + postgres + kafka).toFixed(0)}; ` +
-        `peak RSS ${r.rssMb.map((m) => `${m.toFixed(0)} MB`).join(" + ")}; load ${r.load}; ` +
+        `WAL ${r.walBytesPerEvent.toFixed(0)} B/applied event; peak RSS ${r.rssMb.map((m) => `${m.toFixed(0)} MB`).join(" + ")}; load ${r.load}; ` +
         `exactly-once ${r.exactlyOnce ? "verified" : "FAILED"} ${JSON.stringify(r.verify)}`,
     );
     if (PROFILE) {
       out("    pg_stat_statements, by total time (per applied event: calls, µs; rows/call; buffers hit+read/call):");
-      for (const s of r.top)
+      for (const s of [...r.top.top, ...(r.top.total ? [r.top.total] : [])])
         out(
           `    ${((s.total_ms * 1000) / r.distinct).toFixed(1).padStart(6)} µs  ${(s.calls / r.distinct).toFixed(3).padStart(6)} calls  ` +
             `${(s.rows / Math.max(1, s.calls)).toFixed(0).padStart(5)} rows/call  ${((s.shared_hit + s.shared_read) / Math.max(1, s.calls)).toFixed(0).padStart(6)} bufs/call  ` +
