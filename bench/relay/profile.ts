@@ -132,8 +132,11 @@ try {
   });
   relay = child;
   let relayTicks: [number, number] = [0, 0];
+  /** The relay's CPU until its first batch was marked: start-up (module loading, schemas, connections). */
+  let startup: [number, number] | undefined;
   while (await anyUnpublished(pool)) {
     relayTicks = userSystem(child.pid as number);
+    if (!startup && (await pool.query("SELECT 1 FROM outbox WHERE published_at IS NOT NULL LIMIT 1")).rowCount) startup = relayTicks;
     await new Promise((r) => setTimeout(r, 50));
   }
   const seconds = (performance.now() - started) / 1000;
@@ -152,6 +155,7 @@ try {
   );
   out(`relay peak RSS ${Math.round(Number(peakRss) / 1024)} MB; CPU per event (relay including its start-up):`);
   row("relay", relayTicks);
+  if (startup) row("… drain", [relayTicks[0] - startup[0], relayTicks[1] - startup[1]]);
   row("postgres", [pgAfter[0] - pgBefore[0], pgAfter[1] - pgBefore[1]]);
   row("broker", [brokerAfter[0] - brokerBefore[0], brokerAfter[1] - brokerBefore[1]]);
   out(
