@@ -7,7 +7,7 @@ export const selectPaymentAttempts = (orderIds: readonly string[]): Query => ({
   name: "payment_attempts.select",
   text: `SELECT order_id AS "orderId", attempt AS "number", method, idempotency_key AS "idempotencyKey", status, origin,
                 amount::text AS amount, failure_reason AS "failureReason", retryable, started_at AS "startedAt", decided_at AS "decidedAt"
-           FROM payment_attempts WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, attempt`,
+           FROM payment_attempts WHERE order_id IN (SELECT unnest($1::uuid[])) ORDER BY order_id, attempt`,
   values: [orderIds],
 });
 
