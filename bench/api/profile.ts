@@ -7,6 +7,8 @@
  *
  *   node bench/api/profile.ts            (env: PROFILE_REQUEST=post|get  BENCH_CONNECTIONS=16
  *                                          BENCH_SECONDS=15  BENCH_CPU_PROF=<dir>  BENCH_DURABLE=1
+ *                                          PROFILE_API_FLAGS="--max-semi-space-size=16": V8 flags
+ *                                          after the app's node-options, to price a heap setting)
  *                                          PROFILE_TRACING=1: every span exported over OTLP/HTTP to a
  *                                          sink in this process, to price tracing on against off)
  */
@@ -80,7 +82,10 @@ try {
   const api = children.start(
     "apps/api/src/main.ts",
     { ...benchApiEnv({ port: apiPort, databaseUrl: database.url, poolMax: CONNECTIONS, inventoryPort: simPort }), ...tracingEnv },
-    process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
+    [
+      ...(process.env.PROFILE_API_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
+      ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    ],
   );
   const base = `http://127.0.0.1:${apiPort}`;
   await waitFor(`http://127.0.0.1:${simPort}/healthz`, 200);
@@ -142,6 +147,10 @@ try {
       `    ${(Number(r.calls) / n).toFixed(2).padStart(6)}  ${((r.ms * 1000) / Number(r.calls)).toFixed(0).padStart(5)} µs  ${r.query}`,
     );
   }
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pids.api}/status`, "utf8"));
+  console.log(
+    `  API peak RSS ${hwm ? (Number(hwm[1]) / 1024).toFixed(0) : "?"} MB${process.env.PROFILE_API_FLAGS ? ` (with ${process.env.PROFILE_API_FLAGS})` : ""}`,
+  );
   for (const role of ["api", "simulator", "postgres"] as const) {
     const user = ((after[role][0] - before[role][0]) * TICK_MS * 1000) / n;
     const system = ((after[role][1] - before[role][1]) * TICK_MS * 1000) / n;
