@@ -19,7 +19,7 @@ import { startKafka } from "@orders/local-kafka";
 import { startLocalPostgres } from "@orders/local-postgres";
 import { nodeOptionsOf } from "@orders/stack";
 import pg from "pg";
-import { loadAverage, postmasterPid } from "../lib/cpu.ts";
+import { loadAverage, postgresUserSystem, postmasterPid, userSystem } from "../lib/cpu.ts";
 import { anyUnpublished, prefillOutbox } from "./lib.ts";
 
 const { values } = parseArgs({
@@ -41,31 +41,6 @@ const { values } = parseArgs({
 const ROWS = Number(values.rows);
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const out = (s: string) => process.stdout.write(`${s}\n`);
-
-/** [user, system] ticks (10 ms) of a pid (0 once gone). */
-function userSystem(pid: number): [number, number] {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return [Number(f[11]), Number(f[12])];
-  } catch {
-    return [0, 0];
-  }
-}
-
-/** PostgreSQL's [user, system] ticks: postmaster, exited backends and live children. */
-function postgresUserSystem(postmaster: number): [number, number] {
-  const stat = readFileSync(`/proc/${postmaster}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  let user = Number(f[11]) + Number(f[13]);
-  let system = Number(f[12]) + Number(f[14]);
-  for (const pid of readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) {
-    const [u, s] = userSystem(Number(pid));
-    user += u;
-    system += s;
-  }
-  return [user, system];
-}
 
 const database = await startLocalPostgres({
   settings: { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all" },
